@@ -1,0 +1,104 @@
+"""Settings from environment variables prefixed NEWSFLOW_ (see the README's table)."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_BROKER = "memory://"
+
+
+class Settings(BaseSettings):
+    """All runtime configuration. Every field maps to NEWSFLOW_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
+
+    database_url: str = Field("sqlite:///newsflow.db", description="SQLAlchemy URL of the store.")
+    broker_url: str = Field(
+        EMBEDDED_BROKER, description="Celery broker; memory:// runs every stage in-process (embedded mode)."
+    )
+    redis_url: str = Field(
+        "", description="Redis for shared state (politeness, robots cache); defaults to the broker when Redis."
+    )
+
+    fetch_allow_hosts: str = Field(
+        "", description="Comma-separated hosts or CIDRs that may be fetched although private (e.g. 127.0.0.1)."
+    )
+    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+    fetch_connect_timeout: float = 10.0
+    fetch_read_timeout: float = 20.0
+    fetch_total_timeout: float = 60.0
+    fetch_max_bytes: int = Field(10 * 1024 * 1024, description="Cap on a body, compressed and decompressed.")
+    fetch_max_redirects: int = 5
+    fetch_respect_robots: bool = True
+    robots_cache_seconds: int = 3600
+    politeness_delay: float = Field(1.0, description="Seconds between two requests to one host, all workers.")
+
+    task_max_attempts: int = Field(5, description="Attempts before a transient failure becomes permanent.")
+    retry_backoff_base: float = 2.0
+    retry_backoff_max: float = 300.0
+    sweep_stale_seconds: int = Field(300, description="Re-publish a stage's item when untouched this long.")
+    sweep_interval_seconds: int = 60
+    feed_poll_interval_seconds: int = 900
+    metrics_port: int = Field(0, description="Port for a worker's Prometheus endpoint; 0 turns it off.")
+    log_level: str = "INFO"
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _check_allow_hosts(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                if not item.replace("-", "").replace(".", "").isalnum():
+                    raise ValueError(f"not a host or CIDR: {item!r}") from None
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external broker is configured: stages run in this process."""
+        return self.broker_url.startswith(EMBEDDED_BROKER)
+
+    @property
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Allow-listed private networks (IPs and CIDRs from fetch_allow_hosts)."""
+        nets = []
+        for item in _split(self.fetch_allow_hosts):
+            try:
+                nets.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                continue
+        return tuple(nets)
+
+    @property
+    def allowed_hostnames(self) -> frozenset[str]:
+        """Allow-listed host names (non-IP entries of fetch_allow_hosts), lower-cased."""
+        names = set()
+        for item in _split(self.fetch_allow_hosts):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                names.add(item.lower())
+        return frozenset(names)
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Redis URL for state shared by workers, or None in the embedded mode."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,137 @@
+"""Typed records that cross stage boundaries.
+
+Every stage hands the next one of these (or only an id that points at one in
+the store). They are plain frozen dataclasses so that pure logic can be
+tested and benchmarked without Celery or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+RECORD_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image of the article with its caption and credit as displayed."""
+
+    src: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    """A link from the article's related-articles block, resolved against the page URL."""
+
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """One reader comment. `id` is the site's own id, or a stable hash where it has none."""
+
+    id: str
+    author: str | None
+    text: str
+    parent_id: str | None = None
+    reply_to_author: str | None = None
+    posted_at: datetime | None = None
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommentWidget:
+    """An embedded comment system whose comments are not in the HTML (Disqus, Facebook, ...)."""
+
+    provider: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """Everything the parser extracts from one news page."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    authors: tuple[str, ...] = ()
+    lead: str | None = None
+    body_paragraphs: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    tags: tuple[str, ...] = ()
+    related_links: tuple[RelatedLink, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    comment_count: int = 0
+    section: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    comment_widgets: tuple[CommentWidget, ...] = ()
+    date_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body_text(self) -> str:
+        """Lead and body paragraphs as plain text, paragraphs separated by a blank line."""
+        parts = [self.lead] if self.lead else []
+        parts.extend(self.body_paragraphs)
+        return "\n\n".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the keys of the fixtures' expected records, plus extras."""
+        data = asdict(self)
+        data["body_text"] = self.body_text
+        return _jsonable(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArticleRecord:
+        """Rebuild a record from `to_dict` output (as stored in the database)."""
+        return cls(
+            url=data["url"],
+            canonical_url=data["canonical_url"],
+            title=data.get("title"),
+            published_at=_parse_dt(data.get("published_at")),
+            updated_at=_parse_dt(data.get("updated_at")),
+            authors=tuple(data.get("authors") or ()),
+            lead=data.get("lead"),
+            body_paragraphs=tuple(data.get("body_paragraphs") or ()),
+            images=tuple(Image(**i) for i in data.get("images") or ()),
+            tags=tuple(data.get("tags") or ()),
+            related_links=tuple(RelatedLink(**r) for r in data.get("related_links") or ()),
+            comments=tuple(
+                Comment(
+                    **{
+                        **c,
+                        "posted_at": _parse_dt(c.get("posted_at")),
+                        "edited_at": _parse_dt(c.get("edited_at")),
+                    }
+                )
+                for c in data.get("comments") or ()
+            ),
+            comment_count=int(data.get("comment_count") or 0),
+            section=data.get("section"),
+            language=data.get("language"),
+            site_name=data.get("site_name"),
+            comment_widgets=tuple(CommentWidget(**w) for w in data.get("comment_widgets") or ()),
+            date_sources=dict(data.get("date_sources") or {}),
+        )
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
