@@ -123,6 +123,26 @@ class ArticleRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class TagRecord:
+    """A normalised tag: folded `key` (the natural key), display `name`, the site's `raw` spelling."""
+
+    key: str
+    name: str
+    raw: str
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEdge:
+    """An edge from an article to a canonical target URL, with its natural key and anchor text."""
+
+    target_url: str
+    target_hash: str
+    anchor: str | None
+    kind: str = "related"
+
+
 def _parse_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 

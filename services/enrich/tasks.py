@@ -1,0 +1,16 @@
+"""Celery plumbing for the enrich service (tags and link resolution)."""
+
+from services.enrich import stages
+from shared.celery_app import StageTask, app
+
+
+@app.task(name="enrich.enrich_article", base=StageTask, bind=True, stage="enrich")
+def enrich_article(self: StageTask, url_id: int) -> str:
+    """Normalise and store one article's tags."""
+    return self.run_handler(stages.enrich_article, url_id)
+
+
+@app.task(name="enrich.resolve_links", base=StageTask, bind=True, stage="links")
+def resolve_links(self: StageTask, url_id: int) -> str:
+    """Store and resolve one article's related links."""
+    return self.run_handler(stages.resolve_links, url_id)

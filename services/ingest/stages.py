@@ -1,0 +1,162 @@
+"""Ingest stage handlers: fetch a queued URL, poll a feed, and the scheduler's two sweeps.
+
+Each handler does its network work outside any transaction, then re-reads and locks the row,
+checks it has not moved on (another delivery of the same message), writes, and returns the
+follow-up work. They run the same in a Celery worker and in the embedded runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import cache
+
+import redis
+
+from services.ingest.feeds import discover_feeds, parse_feed, parse_sitemap
+from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
+from shared.config import get_settings
+from shared.db import session_scope
+from shared.errors import FeedError, InvalidURLError
+from shared.locks import single_instance
+from shared.models import Feed, utcnow
+from shared.pipeline import StageResult
+from shared.store import feeds, fetches, frontier
+
+log = logging.getLogger("newsflow.ingest")
+
+
+@cache
+def shared_redis() -> redis.Redis | None:
+    """This process's client for state shared by all workers, or None in the embedded mode."""
+    url = get_settings().shared_redis_url
+    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5) if url else None
+
+
+@cache
+def fetcher() -> Fetcher:
+    """This process's fetcher (one HTTP connection pool, robots cache and politeness client)."""
+    return Fetcher(get_settings(), shared_redis())
+
+
+def fetch_url(url_id: int) -> StageResult:
+    """Fetch a queued URL and store the body; hand it to parse, or stop when not modified."""
+    with session_scope() as session:
+        row = frontier.get_url(session, url_id)
+        if row is None or row.state != "queued":
+            return StageResult("skipped")
+        url, etag, last_modified = row.url, row.etag, row.last_modified
+    result = fetcher().fetch(url, etag=etag, last_modified=last_modified)
+    with session_scope() as session:
+        row = frontier.get_url(session, url_id, lock=True)
+        if row is None or row.state != "queued":
+            return StageResult("skipped")
+        if result.not_modified:
+            frontier.advance(session, url_id, "queued", "done")
+            return StageResult("not_modified")
+        fetch_id, _ = fetches.save_fetch(
+            session,
+            url_id,
+            final_url=result.final_url,
+            status_code=result.status_code,
+            content_type=result.content_type,
+            charset=result.charset,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            headers=result.headers,
+            body=result.body,
+            elapsed_ms=result.elapsed_ms,
+        )
+        frontier.advance(
+            session,
+            url_id,
+            "queued",
+            "fetched",
+            last_fetch_id=fetch_id,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+    return StageResult.then("parse", url_id)
+
+
+def poll_feed(feed_id: int) -> StageResult:
+    """Poll one feed (conditional GET), queue the entries not seen before, schedule the next poll."""
+    settings = get_settings()
+    with session_scope() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None or feed.parked:
+            return StageResult("skipped")
+        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+    result = fetcher().fetch(url, etag=etag, last_modified=last_modified, accept=FEED_TYPES)
+    next_check = utcnow() + timedelta(seconds=settings.feed_poll_interval_seconds)
+    if result.not_modified:
+        with session_scope() as session:
+            feeds.record_feed_success(
+                session,
+                feed_id,
+                next_check_at=next_check,
+                etag=etag,
+                last_modified=last_modified,
+                title=None,
+                new_entries=0,
+            )
+        return StageResult("not_modified")
+    title, entry_urls = _read_feed(result)
+    created: list[int] = []
+    with session_scope() as session:
+        for entry_url in entry_urls:
+            try:
+                queued = frontier.enqueue_url(session, entry_url, source="feed", feed_id=feed_id)
+            except InvalidURLError:
+                continue
+            if queued.created:
+                created.append(queued.url_id)
+        feeds.record_feed_success(
+            session,
+            feed_id,
+            next_check_at=next_check,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=title,
+            new_entries=len(created),
+        )
+    return StageResult("succeeded", tuple(("fetch", url_id) for url_id in created))
+
+
+def _read_feed(result: FetchResult) -> tuple[str | None, list[str]]:
+    """Entry URLs of a feed, a sitemap, or the first feed a home page links to."""
+    head = result.body[:2048].lstrip().lower()
+    if b"<urlset" in head or b"<sitemapindex" in head:
+        return None, [entry.url for entry in parse_sitemap(result.body, result.final_url)]
+    if result.content_type in ("text/html", "application/xhtml+xml") and b"<rss" not in head and b"<feed" not in head:
+        found = discover_feeds(result.body.decode(result.charset or "utf-8", "replace"), result.final_url)
+        if not found:
+            raise FeedError("no_feed_found", f"{result.final_url} is a web page that links to no feed")
+        result = fetcher().fetch(found[0], accept=FEED_TYPES)
+    parsed = parse_feed(result.body, result.final_url)
+    return parsed.title, [entry.url for entry in parsed.entries]
+
+
+def sweep(_: int = 0) -> StageResult:
+    """Re-publish items whose stage should be running but whose message was lost (a crash
+    between commit and publish, a dead worker): the frontier state says which stage."""
+    settings = get_settings()
+    with single_instance(shared_redis(), "sweep", ttl=settings.sweep_interval_seconds) as acquired:
+        if not acquired:
+            return StageResult("skipped")
+        with session_scope() as session:
+            due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+            frontier.mark_dispatched(session, [url_id for url_id, _ in due])
+    return StageResult("succeeded", tuple((stage, url_id) for url_id, stage in due))
+
+
+def schedule_feeds(_: int = 0) -> StageResult:
+    """Hand every feed that is due to a poll task; the due time lives in the database."""
+    settings = get_settings()
+    with single_instance(shared_redis(), "schedule_feeds", ttl=settings.sweep_interval_seconds) as acquired:
+        if not acquired:
+            return StageResult("skipped")
+        with session_scope() as session:
+            due = feeds.due_feeds(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+            feeds.mark_feeds_dispatched(session, due)
+    return StageResult("succeeded", tuple(("feed", feed_id) for feed_id in due))

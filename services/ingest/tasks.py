@@ -1,0 +1,28 @@
+"""Celery plumbing for the ingest service: each task only runs its stage handler."""
+
+from services.ingest import stages
+from shared.celery_app import StageTask, app
+
+
+@app.task(name="ingest.fetch_url", base=StageTask, bind=True, stage="fetch")
+def fetch_url(self: StageTask, url_id: int) -> str:
+    """Fetch one queued URL."""
+    return self.run_handler(stages.fetch_url, url_id)
+
+
+@app.task(name="ingest.poll_feed", base=StageTask, bind=True, stage="feed")
+def poll_feed(self: StageTask, feed_id: int) -> str:
+    """Poll one feed."""
+    return self.run_handler(stages.poll_feed, feed_id)
+
+
+@app.task(name="ingest.sweep", base=StageTask, bind=True, stage="sweep")
+def sweep(self: StageTask) -> str:
+    """Re-publish stalled items (run by beat)."""
+    return self.run_handler(stages.sweep, 0)
+
+
+@app.task(name="ingest.schedule_feeds", base=StageTask, bind=True, stage="schedule_feeds")
+def schedule_feeds(self: StageTask) -> str:
+    """Enqueue polls of due feeds (run by beat)."""
+    return self.run_handler(stages.schedule_feeds, 0)

@@ -1,0 +1,102 @@
+"""The one Celery app, its queues and the base task every stage task uses."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from celery import Celery, Task
+from kombu import Queue
+
+from shared.config import get_settings
+from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, Handler, StageResult, record_failure
+
+log = logging.getLogger("newsflow.tasks")
+
+# Redis re-delivers an unacknowledged message after this long; no countdown may exceed it.
+VISIBILITY_TIMEOUT = 3600
+
+
+def make_app() -> Celery:
+    """The Celery app configured from settings: acks late, prefetch 1, one queue per stage."""
+    settings = get_settings()
+    app = Celery(
+        "newsflow",
+        broker=settings.broker_url,
+        include=[
+            "services.ingest.tasks",
+            "services.parse.tasks",
+            "services.enrich.tasks",
+        ],
+    )
+    queues = sorted({q for qs in QUEUES_BY_SERVICE.values() for q in qs})
+    app.conf.update(
+        task_queues=[Queue(q) for q in queues],
+        task_default_queue="fetch",
+        task_routes={route.task: {"queue": route.queue} for route in ROUTES.values()},
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=120,
+        task_time_limit=180,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        beat_schedule={
+            "sweep": {"task": ROUTES["sweep"].task, "schedule": float(settings.sweep_interval_seconds)},
+            "schedule-feeds": {
+                "task": ROUTES["schedule_feeds"].task,
+                "schedule": float(settings.sweep_interval_seconds),
+            },
+        },
+    )
+    return app
+
+
+app = make_app()
+
+
+class StageTask(Task):
+    """Base task: runs a stage handler, publishes its follow-up work after the commit, and turns
+    failures into a retry with backoff (transient) or a recorded, acknowledged failure (permanent)."""
+
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    stage: str = ""
+
+    def run_handler(self, handler: Handler, item_id: int) -> str:
+        """Run `handler` for one item; the return value is the outcome for logs and metrics."""
+        from shared import metrics
+
+        settings = get_settings()
+        started = time.perf_counter()
+        try:
+            result = handler(item_id)
+        except Exception as exc:
+            delay = record_failure(settings, self.stage, item_id, exc)
+            metrics.observe_task(self.stage, "retried" if delay is not None else "failed", exc, started)
+            if delay is not None:
+                raise self.retry(countdown=min(delay, VISIBILITY_TIMEOUT - 60), max_retries=None) from None
+            return "failed"
+        publish_all(result)
+        metrics.observe_task(self.stage, result.outcome, None, started)
+        return result.outcome
+
+
+def publish(stage: str, item_id: int, **options: Any) -> None:
+    """Send one item to a stage's task on its queue."""
+    route = ROUTES[stage]
+    app.send_task(route.task, args=[item_id], queue=route.queue, **options)
+
+
+def publish_all(result: StageResult) -> None:
+    """Send all of a handler's follow-up work."""
+    for stage, item_id in result.next:
+        publish(stage, item_id)

@@ -1,0 +1,406 @@
+"""The `newsflow` command: queue URLs and feeds, run the pipeline, inspect the store.
+
+Bad input and unreachable services end in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.config import Settings, get_settings
+from shared.errors import InvalidURLError, NewsflowError, NotFoundError, StoreUnavailableError
+
+EXIT_USAGE, EXIT_FAILURE = 2, 1
+
+
+class CliError(Exception):
+    """A one-line message for the user and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE):
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("NEWSFLOW_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s %(message)s"
+    )
+    try:
+        settings = get_settings()
+    except Exception as exc:
+        print(f"newsflow: error: bad configuration: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args, settings) or 0)
+    except CliError as exc:
+        print(f"newsflow: error: {exc}", file=sys.stderr)
+        return exc.code
+    except StoreUnavailableError as exc:
+        print(
+            f"newsflow: error: database unreachable ({_safe_url(settings.database_url)}): {exc.detail}".splitlines()[0],
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except SQLAlchemyError as exc:
+        print(f"newsflow: error: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILURE
+    except NewsflowError as exc:
+        print(f"newsflow: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, InvalidURLError | NotFoundError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="newsflow", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("enqueue", help="queue article URLs for fetching")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    p.add_argument("--file", help="read URLs from a file, one per line ('-' for stdin)")
+    p.add_argument("--priority", type=int, default=0)
+    p.set_defaults(func=cmd_enqueue)
+
+    feeds = sub.add_parser("feeds", help="register and list feeds").add_subparsers(dest="feeds_command", required=True)
+    p = feeds.add_parser("add", help="register a feed (RSS, Atom, JSON Feed, sitemap or a home page linking one)")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.set_defaults(func=cmd_feeds_add)
+    p = feeds.add_parser("list", help="list feeds and their polling state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feeds_list)
+
+    p = sub.add_parser("run", help="run every stage in this process (the embedded mode)")
+    p.add_argument("--until-idle", action="store_true", help="stop when nothing is left to do")
+    p.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="start a Celery worker on one service's queues")
+    p.add_argument("service", choices=["ingest", "parse", "enrich"])
+    p.add_argument("--concurrency", type=int, default=None)
+    p.add_argument("--pool", default="prefork")
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("beat", help="start the scheduler (sweep of stalled items, due feeds)")
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=cmd_beat)
+
+    p = sub.add_parser("status", help="URL counts per state and failures by reason")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("show", help="everything stored for an article")
+    p.add_argument("url")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("parse", help="parse HTML files offline into JSON records, one per line")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="HTML files, '-' for stdin")
+    p.add_argument("--url", help="the page's URL (to resolve links); default: file:// of the path")
+    p.set_defaults(func=cmd_parse)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="migrate the store to the newest schema")
+    p.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable URL>"
+
+
+def ensure_schema(settings: Settings) -> None:
+    """Migrate an embedded SQLite store on first use; a server database must be migrated explicitly."""
+    from shared.db import is_migrated, upgrade_database
+
+    try:
+        migrated = is_migrated(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise StoreUnavailableError(detail=str(exc).splitlines()[0]) from exc
+    if migrated and not settings.database_url.startswith("sqlite"):
+        return
+    if settings.database_url.startswith("sqlite"):
+        upgrade_database(settings.database_url)
+        return
+    raise CliError("the database has no newsflow schema: run `newsflow db upgrade` first")
+
+
+def _read_urls(args: argparse.Namespace) -> list[str]:
+    urls = list(args.urls)
+    if args.file:
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read {args.file}: {exc.strerror}", EXIT_USAGE) from None
+        except UnicodeDecodeError:
+            raise CliError(f"{args.file} is not UTF-8 text", EXIT_USAGE) from None
+        urls.extend(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    if not urls:
+        raise CliError("no URLs given (pass URLs or --file PATH)", EXIT_USAGE)
+    return urls
+
+
+def _validate(urls: Iterable[str]) -> list[str]:
+    from shared.urls import canonicalize_url
+
+    bad = []
+    for url in urls:
+        try:
+            canonicalize_url(url)
+        except InvalidURLError as exc:
+            bad.append(exc.detail)
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise CliError(f"invalid URL: {bad[0]}{more}; nothing was queued", EXIT_USAGE)
+    return list(urls)
+
+
+def _publish(settings: Settings, items: list[tuple[str, int]]) -> None:
+    if settings.embedded or not items:
+        return
+    from shared.celery_app import publish
+
+    try:
+        for stage, item_id in items:
+            publish(stage, item_id, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5})
+    except Exception as exc:
+        raise CliError(
+            f"broker unreachable ({settings.broker_url.split('@')[-1]}): {exc}; the items are stored and the "
+            "scheduler's sweep will dispatch them once the broker is back"
+        ) from None
+
+
+def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import frontier
+
+    urls = _validate(_read_urls(args))
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        queued = [frontier.enqueue_url(session, u, priority=args.priority) for u in urls]
+    new = [q for q in queued if q.created]
+    _publish(settings, [("fetch", q.url_id) for q in new])
+    for q in queued:
+        print(f"{q.url_id}\t{'queued' if q.created else 'known'}\t{q.url}")
+    if settings.embedded and new:
+        print("run `newsflow run --until-idle` to process them (embedded mode)", file=sys.stderr)
+    return 0
+
+
+def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import feeds
+
+    urls = _validate(args.urls)
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        added = [feeds.add_feed(session, u) for u in urls]
+    _publish(settings, [("feed", a.feed_id) for a in added])
+    for a in added:
+        print(f"{a.feed_id}\t{'added' if a.created else 'known'}\t{a.url}")
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import feeds
+
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        rows = [
+            {
+                "id": f.id,
+                "url": f.url,
+                "title": f.title,
+                "state": "parked" if f.parked else ("failing" if f.error_count else "ok"),
+                "error_count": f.error_count,
+                "last_error_reason": f.last_error_reason,
+                "entries_seen": f.entries_seen,
+                "last_success_at": f.last_success_at.isoformat() if f.last_success_at else None,
+                "next_check_at": f.next_check_at.isoformat(),
+            }
+            for f in feeds.list_feeds(session)
+        ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['id']}\t{r['state']}\t{r['entries_seen']} entries\t{r['last_error_reason'] or '-'}\t{r['url']}")
+    return 0
+
+
+def stage_handlers() -> dict[str, Any]:
+    """Every stage's handler by short name, for the embedded runner."""
+    from services.enrich import stages as enrich
+    from services.ingest import stages as ingest
+    from services.parse import stages as parse
+
+    return {
+        "fetch": ingest.fetch_url,
+        "feed": ingest.poll_feed,
+        "parse": parse.parse_page,
+        "enrich": enrich.enrich_article,
+        "links": enrich.resolve_links,
+    }
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from shared.embedded import LocalRunner
+
+    if not settings.embedded:
+        raise CliError("`newsflow run` is the embedded mode; with a broker configured start `newsflow worker ...`")
+    ensure_schema(settings)
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    counts = LocalRunner(settings, stage_handlers()).run(until_idle=args.until_idle, deadline=deadline)
+    summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to do"
+    print(f"processed: {summary}", file=sys.stderr)
+    return cmd_status(argparse.Namespace(json=False), settings)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.pipeline import QUEUES_BY_SERVICE
+
+    if settings.embedded:
+        raise CliError("no broker configured: set NEWSFLOW_BROKER_URL (e.g. redis://localhost:6379/0)", EXIT_USAGE)
+    from shared.celery_app import app
+
+    argv = [
+        "worker",
+        f"--queues={','.join(QUEUES_BY_SERVICE[args.service])}",
+        f"--hostname={args.service}@%h",
+        f"--loglevel={args.loglevel}",
+        f"--pool={args.pool}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if args.concurrency:
+        argv.append(f"--concurrency={args.concurrency}")
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.embedded:
+        raise CliError("no broker configured: set NEWSFLOW_BROKER_URL", EXIT_USAGE)
+    from shared.celery_app import app
+
+    app.start(["beat", f"--loglevel={args.loglevel}", "--schedule=/tmp/newsflow-beat-schedule"])
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import frontier
+
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        states = frontier.state_counts(session)
+        failures = frontier.failure_counts(session)
+        articles = frontier.article_count(session)
+    if args.json:
+        print(json.dumps({"states": states, "failures": failures, "articles": articles}, indent=2))
+        return 0
+    print(f"urls: {sum(states.values())}  articles: {articles}")
+    for state in ("queued", "fetched", "parsed", "enriched", "done", "failed"):
+        if states.get(state):
+            print(f"  {state:<9}{states[state]}")
+    for reason, n in sorted(failures.items(), key=lambda kv: -kv[1]):
+        print(f"  failed: {reason:<24}{n}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import articles, frontier, views
+
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        url_row = frontier.find_url(session, args.url)
+        article = articles.find_article(session, args.url)
+        article_id = article.id if article else (url_row.article_id if url_row else None)
+        if article_id is None:
+            if url_row is not None:
+                state = f"{url_row.state}" + (f" ({url_row.last_error_reason})" if url_row.last_error_reason else "")
+                raise CliError(f"no article stored yet for {args.url}: its state is {state}")
+            raise CliError(f"unknown URL: {args.url}", EXIT_USAGE)
+        view = views.article_view(session, article_id)
+    assert view is not None
+    if args.json:
+        print(json.dumps(view, indent=2, ensure_ascii=False))
+        return 0
+    _print_view(view)
+    return 0
+
+
+def _print_view(view: dict[str, Any]) -> None:
+    record = view["record"]
+    print(record.get("title") or "(no title)")
+    print(f"  {view['canonical_url']}")
+    print(f"  published {record.get('published_at') or '?'}  authors {', '.join(record.get('authors') or []) or '-'}")
+    print(f"  {len(record.get('body_paragraphs') or [])} paragraphs, {len(record.get('images') or [])} images")
+    print(f"  tags: {', '.join(t['name'] for t in view['tags']) or '-'}")
+    resolved = sum(1 for link in view["links_out"] if link["target_article_id"])
+    print(f"  related links: {len(view['links_out'])} ({resolved} stored), linked from {len(view['links_in'])}")
+    print(f"  comments: {len(view['comments'])}")
+    for c in view["comments"]:
+        indent = "    " if c["parent_id"] else "  "
+        flags = (" [deleted]" if c["deleted"] else "") + (
+            f" [{len(c['versions'])} versions]" if len(c["versions"]) > 1 else ""
+        )
+        first_line = c["text"].splitlines()[0] if c["text"] else ""
+        print(f"  {indent}- {c['author']}: {first_line[:90]}{flags}")
+
+
+def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    from services.parse.article import parse_article
+
+    status = 0
+    for path in args.paths:
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+        url = args.url or (Path(path).resolve().as_uri() if path != "-" else "file:///dev/stdin")
+        try:
+            record = parse_article(data, url)
+        except NewsflowError as exc:
+            print(f"newsflow: error: {path}: {exc}", file=sys.stderr)
+            status = EXIT_FAILURE
+            continue
+        print(json.dumps(record.to_dict(), ensure_ascii=False))
+    return status
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import upgrade_database
+
+    try:
+        upgrade_database(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise StoreUnavailableError(detail=str(exc).splitlines()[0]) from exc
+    print(f"database at {_safe_url(settings.database_url)} is at the newest schema")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Database models (SQLAlchemy 2.0, typed). Every table has a natural key with a unique constraint.
+
+The same models serve Postgres (the deployment store) and SQLite (the embedded default), so
+types stick to what both have: JSON becomes JSONB on Postgres, times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT on Postgres, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; SQLite's naive values come back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Feed(Base):
+    """A registered RSS/Atom/JSON feed (or sitemap) and its polling state."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="feed")
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_error_reason: Mapped[str | None] = mapped_column(String(64))
+    last_error_detail: Mapped[str | None] = mapped_column(Text)
+    parked: Mapped[bool] = mapped_column(Boolean, default=False)
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Url(Base):
+    """The URL frontier: one row per canonical URL and its state through the pipeline."""
+
+    __tablename__ = "urls"
+    __table_args__ = (Index("ix_urls_state_due", "state", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(64), default="cli")
+    feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    stage_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error_stage: Mapped[str | None] = mapped_column(String(16))
+    last_error_reason: Mapped[str | None] = mapped_column(String(64))
+    last_error_detail: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_fetch_id: Mapped[int | None] = mapped_column(BigId)
+    article_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Fetch(Base):
+    """One distinct response body for a URL; a refetch with the same content adds no row."""
+
+    __tablename__ = "fetches"
+    __table_args__ = (UniqueConstraint("url_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url_id: Mapped[int] = mapped_column(BigId, ForeignKey("urls.id", ondelete="CASCADE"))
+    final_url: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    charset: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    body_size: Mapped[int] = mapped_column(Integer)
+    body_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+    first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    elapsed_ms: Mapped[float | None] = mapped_column()
+
+
+class Article(Base):
+    """A parsed article, keyed by its canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    canonical_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    url_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("urls.id", ondelete="SET NULL"))
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    authors: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    lead: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(16))
+    section: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(Text)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    record: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Image(Base):
+    """An image of an article with caption and credit, in page order."""
+
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("article_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    src: Mapped[str | None] = mapped_column(Text)
+    caption: Mapped[str | None] = mapped_column(Text)
+    credit: Mapped[str | None] = mapped_column(Text)
+
+
+class Tag(Base):
+    """A normalised tag: `key` is the folded form, `name` the display form first seen."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(32))
+
+
+class ArticleTag(Base):
+    """A tag on an article, with the site's raw spelling and its position."""
+
+    __tablename__ = "article_tags"
+    __table_args__ = (UniqueConstraint("article_id", "tag_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Link(Base):
+    """An edge from an article to a URL it links (related block), resolved to a stored article."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("article_id", "target_hash", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="related")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    anchor: Mapped[str | None] = mapped_column(Text)
+    target_url: Mapped[str] = mapped_column(Text)
+    target_hash: Mapped[str] = mapped_column(String(64), index=True)
+    target_article_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Comment(Base):
+    """A reader comment keyed by (article, site comment id or stable hash); never hard-deleted."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("article_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(128))
+    parent_key: Mapped[str | None] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    author: Mapped[str | None] = mapped_column(Text)
+    reply_to_author: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CommentVersion(Base):
+    """One distinct text of a comment; an edit adds a version, earlier ones are kept."""
+
+    __tablename__ = "comment_versions"
+    __table_args__ = (UniqueConstraint("comment_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(BigId, ForeignKey("comments.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

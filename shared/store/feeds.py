@@ -1,0 +1,121 @@
+"""Registered feeds and their polling state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.models import Feed, utcnow
+from shared.store.upsert import insert_ignore
+from shared.urls import canonicalize_url, url_hash
+
+# After this many failures in a row a feed is parked: no longer polled until re-added.
+PARK_AFTER_ERRORS = 10
+MAX_BACKOFF_SECONDS = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAdded:
+    """A feed as registered: its id, canonical URL and whether it was new."""
+
+    feed_id: int
+    url: str
+    created: bool
+
+
+def add_feed(session: Session, url: str, *, kind: str = "feed") -> FeedAdded:
+    """Register a feed once; adding it again un-parks it and makes it due now."""
+    canonical = canonicalize_url(url)
+    key = url_hash(canonical)
+    now = utcnow()
+    new_id = insert_ignore(
+        session,
+        Feed.__table__,
+        {"url": canonical, "url_hash": key, "kind": kind, "next_check_at": now, "created_at": now},
+        ["url_hash"],
+    )
+    if new_id is not None:
+        return FeedAdded(new_id, canonical, True)
+    feed = session.execute(select(Feed).where(Feed.url_hash == key)).scalar_one()
+    if feed.parked:
+        feed.parked, feed.error_count, feed.next_check_at = False, 0, now
+    return FeedAdded(feed.id, canonical, False)
+
+
+def find_feed(session: Session, url: str) -> Feed | None:
+    """The feed row for a URL given in any form."""
+    return session.execute(select(Feed).where(Feed.url_hash == url_hash(canonicalize_url(url)))).scalar_one_or_none()
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    """All feeds, oldest first."""
+    return list(session.execute(select(Feed).order_by(Feed.id)).scalars())
+
+
+def due_feeds(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[int]:
+    """Ids of feeds due for a poll and not handed to a worker lately."""
+    now = utcnow()
+    stmt = (
+        select(Feed.id)
+        .where(
+            Feed.parked.is_(False),
+            Feed.next_check_at <= now,
+            or_(Feed.dispatched_at.is_(None), Feed.dispatched_at <= now - stale_after),
+        )
+        .order_by(Feed.next_check_at)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def mark_feeds_dispatched(session: Session, feed_ids: list[int]) -> None:
+    """Stamp feeds as handed to a worker now."""
+    if feed_ids:
+        session.execute(update(Feed).where(Feed.id.in_(feed_ids)).values(dispatched_at=utcnow()))
+
+
+def record_feed_success(
+    session: Session,
+    feed_id: int,
+    *,
+    next_check_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None,
+    new_entries: int,
+) -> None:
+    """A poll worked (or the feed was not modified): reset errors, schedule the next poll."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        return
+    now = utcnow()
+    feed.last_checked_at = feed.last_success_at = now
+    feed.next_check_at = next_check_at
+    feed.dispatched_at = None
+    feed.error_count = 0
+    feed.last_error_reason = feed.last_error_detail = None
+    feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
+    feed.title = title or feed.title
+    feed.entries_seen += new_entries
+
+
+def record_feed_failure(
+    session: Session, feed_id: int, reason: str, detail: str, *, base_seconds: float, retry_after: float | None = None
+) -> bool:
+    """A poll failed: count it, back off exponentially (at least Retry-After, at most a day) and
+    park the feed after too many failures in a row. True when parked."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        return False
+    now = utcnow()
+    feed.last_checked_at = now
+    feed.error_count += 1
+    feed.last_error_reason, feed.last_error_detail = reason, detail[:2000]
+    wait = min(base_seconds * 2 ** (feed.error_count - 1), MAX_BACKOFF_SECONDS)
+    feed.next_check_at = now + timedelta(seconds=max(wait, retry_after or 0))
+    feed.dispatched_at = None
+    feed.parked = feed.error_count >= PARK_AFTER_ERRORS
+    return feed.parked

@@ -1,0 +1,170 @@
+"""The URL frontier: queueing URLs and moving them through the pipeline's states."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.models import Article, Url, utcnow
+from shared.store.upsert import insert_ignore
+from shared.urls import canonicalize_url, url_hash, url_host
+
+# The stage that works on a URL in each state, and so the task the sweep re-publishes.
+STAGE_FOR_STATE = {"queued": "fetch", "fetched": "parse", "parsed": "enrich", "enriched": "links"}
+FINAL_STATES = ("done", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    """A URL as queued: its id, canonical form and whether it was new."""
+
+    url_id: int
+    url: str
+    created: bool
+
+
+def enqueue_url(
+    session: Session,
+    url: str,
+    *,
+    source: str = "cli",
+    feed_id: int | None = None,
+    depth: int = 0,
+    priority: int = 0,
+) -> Enqueued:
+    """Queue a URL once: a URL already known keeps its row and state. Raises InvalidURLError."""
+    canonical = canonicalize_url(url)
+    key = url_hash(canonical)
+    now = utcnow()
+    new_id = insert_ignore(
+        session,
+        Url.__table__,
+        {
+            "url": canonical,
+            "url_hash": key,
+            "host": url_host(canonical),
+            "state": "queued",
+            "source": source,
+            "feed_id": feed_id,
+            "depth": depth,
+            "priority": priority,
+            "created_at": now,
+            "updated_at": now,
+            "dispatched_at": now,
+        },
+        ["url_hash"],
+    )
+    if new_id is not None:
+        return Enqueued(new_id, canonical, True)
+    existing = session.execute(select(Url.id).where(Url.url_hash == key)).scalar_one()
+    return Enqueued(existing, canonical, False)
+
+
+def enqueue_urls(session: Session, urls: Iterable[str], **kwargs: object) -> list[Enqueued]:
+    """Queue several URLs (see enqueue_url); the caller validates them first."""
+    return [enqueue_url(session, u, **kwargs) for u in urls]  # type: ignore[arg-type]
+
+
+def get_url(session: Session, url_id: int, *, lock: bool = False) -> Url | None:
+    """The frontier row, optionally locked for update (Postgres) so two workers do not race."""
+    stmt = select(Url).where(Url.id == url_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def find_url(session: Session, url: str) -> Url | None:
+    """The frontier row of a URL given in any form."""
+    return session.execute(select(Url).where(Url.url_hash == url_hash(canonicalize_url(url)))).scalar_one_or_none()
+
+
+def advance(session: Session, url_id: int, from_state: str, to_state: str, **fields: object) -> bool:
+    """Move a URL from one state to the next; False if another delivery moved it already."""
+    now = utcnow()
+    result = session.execute(
+        update(Url)
+        .where(Url.id == url_id, Url.state == from_state)
+        .values(state=to_state, stage_attempts=0, next_due_at=None, dispatched_at=now, updated_at=now, **fields)
+    )
+    return result.rowcount == 1
+
+
+def record_attempt_failure(
+    session: Session,
+    url_id: int,
+    stage: str,
+    reason: str,
+    detail: str,
+    *,
+    retry_delay: Callable[[int], float | None],
+) -> float | None:
+    """Note a failed attempt at `stage`. `retry_delay(attempts)` says when to try again (None: never);
+    a URL that will not be retried is failed for good. Returns the delay, or None when failed."""
+    row = get_url(session, url_id, lock=True)
+    if row is None:
+        return None
+    now = utcnow()
+    row.attempts += 1
+    row.stage_attempts += 1
+    row.last_error_stage = stage
+    row.last_error_reason = reason
+    row.last_error_detail = detail[:2000]
+    row.last_error_at = now
+    row.updated_at = now
+    delay = retry_delay(row.stage_attempts)
+    if delay is None:
+        row.state = "failed"
+        row.next_due_at = None
+    else:
+        # The retry is published now with a countdown; the sweep takes over only if it is lost.
+        row.next_due_at = row.dispatched_at = now + timedelta(seconds=delay)
+    session.flush()
+    return delay
+
+
+def due_for_dispatch(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[tuple[int, str]]:
+    """(url id, stage) of items whose stage should run but has not been published lately:
+    a crash between commit and publish, or a lost message (retries are stamped with their due time)."""
+    now = utcnow()
+    stmt = (
+        select(Url.id, Url.state)
+        .where(
+            Url.state.in_(list(STAGE_FOR_STATE)),
+            or_(Url.dispatched_at.is_(None), Url.dispatched_at <= now - stale_after),
+        )
+        .order_by(Url.priority.desc(), Url.id)
+        .limit(limit)
+    )
+    return [(row.id, STAGE_FOR_STATE[row.state]) for row in session.execute(stmt)]
+
+
+def mark_dispatched(session: Session, url_ids: list[int]) -> None:
+    """Stamp items as published now, so the sweep leaves them alone for a while."""
+    if url_ids:
+        session.execute(update(Url).where(Url.id.in_(url_ids)).values(dispatched_at=utcnow(), next_due_at=None))
+
+
+def state_counts(session: Session) -> dict[str, int]:
+    """Number of URLs in each state."""
+    return dict(session.execute(select(Url.state, func.count()).group_by(Url.state)).all())
+
+
+def failure_counts(session: Session) -> dict[str, int]:
+    """Number of failed URLs by reason."""
+    stmt = select(Url.last_error_reason, func.count()).where(Url.state == "failed").group_by(Url.last_error_reason)
+    return {reason or "unknown": n for reason, n in session.execute(stmt).all()}
+
+
+def pending_count(session: Session) -> int:
+    """URLs still on their way through the pipeline."""
+    stmt = select(func.count()).select_from(Url).where(Url.state.in_(list(STAGE_FOR_STATE)))
+    return session.execute(stmt).scalar_one()
+
+
+def article_count(session: Session) -> int:
+    """Number of stored articles."""
+    return session.execute(select(func.count()).select_from(Article)).scalar_one()
