@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="the page's URL (to resolve links); default: file:// of the path")
     p.set_defaults(func=cmd_parse)
 
+    p = sub.add_parser("api", help="serve the HTTP API with uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_api)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="migrate the store to the newest schema")
     p.set_defaults(func=cmd_db_upgrade)
@@ -174,17 +180,13 @@ def _validate(urls: Iterable[str]) -> list[str]:
 
 
 def _publish(settings: Settings, items: list[tuple[str, int]]) -> None:
-    if settings.embedded or not items:
-        return
-    from shared.celery_app import publish
+    from shared.dispatch import BrokerUnavailableError, publish_items
 
     try:
-        for stage, item_id in items:
-            publish(stage, item_id, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5})
-    except Exception as exc:
+        publish_items(settings, items)
+    except BrokerUnavailableError as exc:
         raise CliError(
-            f"broker unreachable ({settings.broker_url.split('@')[-1]}): {exc}; the items are stored and the "
-            "scheduler's sweep will dispatch them once the broker is back"
+            f"{exc.detail}; the items are stored and the scheduler's sweep will dispatch them once the broker is back"
         ) from None
 
 
@@ -273,7 +275,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     deadline = time.monotonic() + args.timeout if args.timeout else None
     counts = LocalRunner(settings, stage_handlers()).run(until_idle=args.until_idle, deadline=deadline)
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to do"
-    print(f"processed: {summary}", file=sys.stderr)
+    print(f"processed: {summary}")
     return cmd_status(argparse.Namespace(json=False), settings)
 
 
@@ -389,6 +391,21 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
             continue
         print(json.dumps(record.to_dict(), ensure_ascii=False))
     return status
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    ensure_schema(settings)
+    uvicorn.run(
+        "services.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
