@@ -4,7 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/newsflow-metrics
+    NEWSFLOW_METRICS_DIR=/tmp/newsflow-metrics
 
 RUN useradd --create-home --uid 10001 newsflow
 WORKDIR /app

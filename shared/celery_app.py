@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from kombu import Queue
 
 from shared.config import get_settings
-from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, Handler, StageResult, record_failure
+from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, Handler, StageResult, classify, record_failure
 
 log = logging.getLogger("newsflow.tasks")
 
@@ -50,6 +51,10 @@ def make_app() -> Celery:
         worker_send_task_events=False,
         beat_schedule={
             "sweep": {"task": ROUTES["sweep"].task, "schedule": float(settings.sweep_interval_seconds)},
+            "schedule-repolls": {
+                "task": ROUTES["schedule_repolls"].task,
+                "schedule": float(settings.sweep_interval_seconds),
+            },
             "schedule-feeds": {
                 "task": ROUTES["schedule_feeds"].task,
                 "schedule": float(settings.sweep_interval_seconds),
@@ -73,21 +78,55 @@ class StageTask(Task):
 
     def run_handler(self, handler: Handler, item_id: int) -> str:
         """Run `handler` for one item; the return value is the outcome for logs and metrics."""
-        from shared import metrics
+        from shared import logs, metrics
+        from shared.exporter import item_origin
 
         settings = get_settings()
-        started = time.perf_counter()
-        try:
-            result = handler(item_id)
-        except Exception as exc:
-            delay = record_failure(settings, self.stage, item_id, exc)
-            metrics.observe_task(self.stage, "retried" if delay is not None else "failed", exc, started)
-            if delay is not None:
-                raise self.retry(countdown=min(delay, VISIBILITY_TIMEOUT - 60), max_retries=None) from None
-            return "failed"
-        publish_all(result)
-        metrics.observe_task(self.stage, result.outcome, None, started)
-        return result.outcome
+        url, enqueued_at = item_origin(settings, self.stage, item_id)
+        context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None, url=url)
+        with context, metrics.task_clock(self.stage, url) as clock:
+            try:
+                result = handler(item_id)
+            except Exception as exc:
+                delay = record_failure(settings, self.stage, item_id, exc)
+                outcome, reason = metrics.finish_task(clock, None, reason=classify(exc)[0], retrying=delay is not None)
+                _log_task(clock, outcome, reason)
+                if delay is not None:
+                    raise self.retry(countdown=min(delay, VISIBILITY_TIMEOUT - 60), max_retries=None) from None
+                return "failed"
+            publish_all(result)
+            outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=enqueued_at)
+            _log_task(clock, outcome, reason, result=result.outcome)
+            return result.outcome
+
+
+def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:
+    """One line per finished task, with the bound task, URL and reason."""
+    level = logging.WARNING if outcome == "failed" else logging.INFO
+    elapsed_ms = round((time.perf_counter() - clock.started) * 1000, 1)
+    log.log(level, "task %s", outcome, extra={"outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields})
+
+
+@signals.worker_ready.connect
+def _serve_worker_metrics(**_: Any) -> None:
+    """Start the worker's metrics endpoint in the main process (it sums every child's values)."""
+    from shared.exporter import serve, worker_registry
+
+    port = get_settings().metrics_port
+    if port:
+        serve(port, worker_registry())
+
+
+@signals.worker_process_shutdown.connect
+def _mark_process_dead(pid: int | None = None, **_: Any) -> None:
+    """A prefork child exits: its live gauges (tasks in progress) stop counting."""
+    from shared.exporter import multiprocess_dir
+
+    path = multiprocess_dir()
+    if path:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid(), path)
 
 
 def publish(stage: str, item_id: int, **options: Any) -> None:

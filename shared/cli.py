@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -34,9 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("NEWSFLOW_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s %(message)s"
-    )
+    from shared.logs import configure_logging
+
+    # Long-running services log JSON lines (task, url, reason); interactive commands keep short text.
+    service = args.command in ("worker", "beat", "api")
+    configure_logging(os.environ.get("NEWSFLOW_LOG_LEVEL", "INFO" if service else "WARNING"), structured=service)
     try:
         settings = get_settings()
     except Exception as exc:
@@ -97,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("beat", help="start the scheduler (sweep of stalled items, due feeds)")
     p.add_argument("--loglevel", default="INFO")
     p.set_defaults(func=cmd_beat)
+
+    p = sub.add_parser("repoll", help="re-poll stored articles for new, edited and removed comments and revisions")
+    p.add_argument("urls", nargs="*", metavar="URL", help="these articles (default: every article still on a schedule)")
+    p.add_argument("--now", action="store_true", help="dispatch at once instead of at the scheduler's next pass")
+    p.set_defaults(func=cmd_repoll)
 
     p = sub.add_parser("status", help="URL counts per state and failures by reason")
     p.add_argument("--json", action="store_true")
@@ -284,6 +290,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.embedded:
         raise CliError("no broker configured: set NEWSFLOW_BROKER_URL (e.g. redis://localhost:6379/0)", EXIT_USAGE)
+    if settings.metrics_port and args.pool == "prefork":
+        from shared.exporter import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings, f"{args.service}-{settings.metrics_port}")  # before prometheus_client
     from shared.celery_app import app
 
     argv = [
@@ -306,7 +316,37 @@ def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError("no broker configured: set NEWSFLOW_BROKER_URL", EXIT_USAGE)
     from shared.celery_app import app
 
+    if settings.metrics_port:
+        from shared.exporter import serve_stack_metrics
+
+        serve_stack_metrics(settings)  # queue depths and freshness, read once per scrape for the whole stack
     app.start(["beat", f"--loglevel={args.loglevel}", "--schedule=/tmp/newsflow-beat-schedule"])
+    return 0
+
+
+def cmd_repoll(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import frontier
+
+    _validate(args.urls)
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        ids = None
+        if args.urls:
+            rows = {u: frontier.find_url(session, u) for u in args.urls}
+            unknown = [u for u, row in rows.items() if row is None]
+            if unknown:
+                raise CliError(
+                    f"unknown URL: {unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
+                    EXIT_USAGE,
+                )
+            ids = [row.id for row in rows.values() if row is not None]
+        made_due = frontier.request_repoll(session, ids)
+        claimed = frontier.claim_due_repolls(session) if args.now and not settings.embedded else []
+    _publish(settings, [("fetch", url_id) for url_id in claimed])
+    print(f"{made_due} article(s) due for a re-poll" + (f", {len(claimed)} dispatched" if claimed else ""))
+    if settings.embedded and made_due:
+        print("run `newsflow run --until-idle` to re-poll them (embedded mode)", file=sys.stderr)
     return 0
 
 

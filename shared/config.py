@@ -42,8 +42,44 @@ class Settings(BaseSettings):
     retry_backoff_max: float = 300.0
     sweep_stale_seconds: int = Field(300, description="Re-publish a stage's item when untouched this long.")
     sweep_interval_seconds: int = 60
-    feed_poll_interval_seconds: int = 900
+    feed_poll_interval_seconds: int = Field(900, description="First interval between polls of a new feed.")
+    feed_min_interval_seconds: int = Field(300, description="Adaptive feed polling never goes below this.")
+    feed_max_interval_seconds: int = Field(21600, description="... nor above this (6 hours).")
+    repoll_schedule: str = Field(
+        "6h=15m,48h=1h,7d=1d",
+        description="Article re-poll tiers: while an article is younger than AGE (since first seen), poll every EVERY.",
+    )
+    repoll_stop_unchanged: int = Field(12, description="Stop re-polling after this many unchanged polls in a row.")
     metrics_port: int = Field(0, description="Port for a worker's Prometheus endpoint; 0 turns it off.")
+    metrics_site_groups: str = Field(
+        "",
+        description="Site groups for metric labels: `group=domain|domain,...` (a domain covers its subdomains); "
+        "every other host is counted as `other`.",
+    )
+    metrics_dir: str = Field(
+        "",
+        description="Base folder of a prefork worker's multiprocess metric files (one cleaned subfolder per start); "
+        "default: PROMETHEUS_MULTIPROC_DIR, else the temp folder.",
+    )
+    api_token: str = Field(
+        "", description="Bearer token for the HTTP API's write endpoints; empty closes them (401 writes_disabled)."
+    )
+    api_public_reads: bool = Field(False, description="Let the HTTP API's read endpoints answer without the token.")
+    api_max_batch: int = Field(1000, ge=1, description="Most URLs one POST /urls or POST /feeds may carry.")
+    enrich_aliases_path: str = Field(
+        "", description="JSON alias table that extends the shipped one (same format as services/enrich/data)."
+    )
+    enrich_keywords: int = Field(5, ge=0, description="Key phrases stored per article as topic tags; 0 turns off.")
+    duplicate_similarity: float = Field(
+        0.6, gt=0, le=1, description="Estimated Jaccard similarity from which two articles are near-duplicates."
+    )
+    link_follow_max_depth: int = Field(
+        1, ge=0, description="Queue related links not yet stored up to this many hops from a seed URL; 0 turns off."
+    )
+    link_follow_allow_hosts: str = Field(
+        "", description="Comma-separated hosts whose related links are followed; empty: the linking site's own; *: any."
+    )
+    link_follow_budget: int = Field(20, ge=0, description="Most new URLs one article's related links may queue.")
     log_level: str = "INFO"
 
     @field_validator("fetch_allow_hosts")

@@ -82,6 +82,7 @@ class LocalRunner:
                 if (stage, url_id) not in waiting
             ]
             due_feeds = [("feed", f) for f in feeds.due_feeds(session, stale_after=timedelta(0))]
+            due_urls += [("fetch", url_id) for url_id in frontier.claim_due_repolls(session)]
             frontier.mark_dispatched(session, [url_id for _, url_id in due_urls])
             feeds.mark_feeds_dispatched(session, [f for _, f in due_feeds])
         self.ready.extend(due_feeds + due_urls)

@@ -90,6 +90,7 @@ class Feed(Base):
     last_error_detail: Mapped[str | None] = mapped_column(Text)
     parked: Mapped[bool] = mapped_column(Boolean, default=False)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    poll_interval_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -120,6 +121,11 @@ class Url(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     last_fetch_id: Mapped[int | None] = mapped_column(BigId)
     article_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    repoll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    repoll_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_polls: Mapped[int] = mapped_column(Integer, default=0)
+    poll_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -167,6 +173,7 @@ class Article(Base):
     section: Mapped[str | None] = mapped_column(Text)
     site_name: Mapped[str | None] = mapped_column(Text)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    revision_count: Mapped[int] = mapped_column(Integer, default=1)
     record: Mapped[dict[str, Any]] = mapped_column(JsonType)
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -253,6 +260,7 @@ class Comment(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CommentVersion(Base):
@@ -268,3 +276,110 @@ class CommentVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentEvent(Base):
+    """A change to a comment (new, edited, deleted, restored), in the order newsflow saw it."""
+
+    __tablename__ = "comment_events"
+    __table_args__ = (UniqueConstraint("comment_id", "seq"), Index("ix_comment_events_article", "article_id", "id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(BigId, ForeignKey("comments.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleRevision(Base):
+    """One distinct content (title, lead, body) of an article; revision 1 is the first seen."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    lead: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    changed_fields: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    diff: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Entity(Base):
+    """A canonical person, place or organisation, keyed by its folded name, with known spellings."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JsonType, default=list)
+
+
+class ArticleEntity(Base):
+    """An entity mentioned in an article, with how often, in order of prominence."""
+
+    __tablename__ = "article_entities"
+    __table_args__ = (UniqueConstraint("article_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    entity_id: Mapped[int] = mapped_column(BigId, ForeignKey("entities.id", ondelete="CASCADE"), index=True)
+    mentions: Mapped[int] = mapped_column(Integer, default=1)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleKeyword(Base):
+    """A key phrase of an article: a topic tag with its relevance score (higher is more relevant)."""
+
+    __tablename__ = "article_keywords"
+    __table_args__ = (UniqueConstraint("article_id", "tag_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(default=0.0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleFingerprint(Base):
+    """An article's MinHash signature for near-duplicate detection, for the text with `content_hash`."""
+
+    __tablename__ = "article_fingerprints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), unique=True)
+    signature: Mapped[list[int]] = mapped_column(JsonType)
+    shingles: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class FingerprintBand(Base):
+    """One LSH band key of an article's fingerprint: equal keys make near-duplicate candidates."""
+
+    __tablename__ = "fingerprint_bands"
+    __table_args__ = (UniqueConstraint("article_id", "band"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    band: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ArticleDuplicate(Base):
+    """A near-duplicate pair: `article_id` was found to copy the earlier `duplicate_of_id`."""
+
+    __tablename__ = "article_duplicates"
+    __table_args__ = (UniqueConstraint("article_id", "duplicate_of_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    duplicate_of_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    similarity: Mapped[float] = mapped_column()
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

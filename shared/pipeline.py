@@ -40,6 +40,7 @@ ROUTES: dict[str, Route] = {
     "feed": Route("ingest.poll_feed", "feeds"),
     "sweep": Route("ingest.sweep", "feeds"),
     "schedule_feeds": Route("ingest.schedule_feeds", "feeds"),
+    "schedule_repolls": Route("ingest.schedule_repolls", "feeds"),
 }
 QUEUES_BY_SERVICE = {"ingest": ("fetch", "feeds"), "parse": ("parse",), "enrich": ("enrich", "links")}
 URL_STAGES = ("fetch", "parse", "enrich", "links")

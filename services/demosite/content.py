@@ -27,7 +27,25 @@ ATOM = "application/atom+xml; charset=utf-8"
 # A charset parameter means nothing for binary types, so image/png goes without one.
 PNG = "image/png"
 
-VERSIONS = ("first", "later")
+CAPTURED_VERSIONS = ("first", "later")
+# Later states of the seed page, derived from the "later" capture by exact edits, for re-poll tests:
+# "noise" changes only counters and clocks (no revision, no comment change), "removed" also takes
+# one comment off the page, "revised" also rewrites one body sentence (one article revision).
+_NOISE = [
+    ('title="Views">21447', 'title="Views">21502'),
+    ("<span>05:24 GMT +3</span>", "<span>07:10 GMT +3</span>"),
+]
+_REMOVED_COMMENT = re.compile(r'<li class="b-comments__item" id="comment_1050773838".*?</li>\n?', re.DOTALL)
+_REVISION = (
+    "Tillerson did not take questions, instead walking out",
+    "Tillerson did not take questions from reporters, instead walking out",
+)
+DERIVED_VERSIONS: dict[str, tuple[str, datetime]] = {
+    "noise": ("later", datetime(2017, 3, 30, 4, 10, tzinfo=UTC)),
+    "removed": ("noise", datetime(2017, 3, 30, 5, 0, tzinfo=UTC)),
+    "revised": ("removed", datetime(2017, 3, 30, 6, 0, tzinfo=UTC)),
+}
+VERSIONS = (*CAPTURED_VERSIONS, *DERIVED_VERSIONS)
 SITE_NAME = "Sputnik International (newsflow demo)"
 
 # Origins of the live site; subdomains (cdn*.img, id., comet.) and mailto: addresses are left alone.
@@ -118,12 +136,31 @@ def build_site(base_url: str) -> SiteContent:
 
     pages = resources.files(__package__).joinpath("pages")
     seed_versions = {}
-    for name in VERSIONS:
+    htmls = {}
+    for name in CAPTURED_VERSIONS:
         version = seed["versions"][name]
-        html = rewrite_origin(pages.joinpath(version["file"]).read_text(encoding="utf-8"), base_url)
+        htmls[name] = rewrite_origin(pages.joinpath(version["file"]).read_text(encoding="utf-8"), base_url)
         modified = datetime.fromisoformat(version["last_modified"])
-        seed_versions[name] = _resource(200, HTML, html.encode("utf-8"), modified)
+        seed_versions[name] = _resource(200, HTML, htmls[name].encode("utf-8"), modified)
+    for name, (base, modified) in DERIVED_VERSIONS.items():
+        htmls[name] = derive_version(name, htmls[base])
+        seed_versions[name] = _resource(200, HTML, htmls[name].encode("utf-8"), modified)
     return SiteContent(resources=res, seed_path=seed["path"], seed_versions=seed_versions)
+
+
+def derive_version(name: str, html: str) -> str:
+    """The seed page in a derived state (see DERIVED_VERSIONS), from the state it derives from."""
+    if name == "noise":
+        for old, new in _NOISE:
+            assert html.count(old) == 1, old
+            html = html.replace(old, new)
+    elif name == "removed":
+        html, removed = _REMOVED_COMMENT.subn("", html)
+        assert removed == 1
+    elif name == "revised":
+        assert html.count(_REVISION[0]) == 1
+        html = html.replace(*_REVISION)
+    return html
 
 
 def render_article(article: dict[str, Any], titles: dict[str, str], base_url: str) -> bytes:

@@ -1,32 +1,98 @@
-"""Enrich stage handlers: normalised tags, then related links stored and resolved both ways."""
+"""Enrich stage handlers: tags, entities, key phrases and near-duplicates; then the link graph.
+
+Each handler loads the record, runs the pure logic outside any lock, then locks the frontier row,
+checks it has not moved on, writes and advances it. Follow-up fetches are returned, not published.
+"""
 
 from __future__ import annotations
 
-from services.enrich.links import link_edges
-from services.enrich.tags import normalize_tags
+import logging
+
+from sqlalchemy.orm import Session
+
+from services.enrich.enrichment import Enrichment, enrich_record
+from services.enrich.fingerprint import similarity
+from services.enrich.gazetteer import load_gazetteer
+from services.enrich.links import FollowPolicy, link_edges, match_hashes, select_follow, slash_variant
+from shared.config import get_settings
 from shared.db import session_scope
+from shared.errors import InvalidURLError
 from shared.pipeline import StageResult
 from shared.records import ArticleRecord
-from shared.store import articles, frontier, graph
+from shared.store import articles, enrichment, frontier, graph
+from shared.urls import url_hash
+
+log = logging.getLogger("newsflow.enrich")
 
 
 def enrich_article(url_id: int) -> StageResult:
-    """Store the article's normalised tags; hand the URL to link resolution."""
+    """Store the article's tags, entities, key phrases and fingerprint, link near-duplicates found
+    among all stored articles; hand the URL to link resolution."""
+    settings = get_settings()
     with session_scope() as session:
-        row = frontier.get_url(session, url_id, lock=True)
+        row = frontier.get_url(session, url_id)
         if row is None or row.state != "parsed" or row.article_id is None:
             return StageResult("skipped")
         article = articles.get_article(session, row.article_id)
         if article is None:
             return StageResult("skipped")
-        record = ArticleRecord.from_dict(article.record)
-        graph.set_article_tags(session, article.id, normalize_tags(record.tags))
+        article_id, record = article.id, ArticleRecord.from_dict(article.record)
+    gazetteer = load_gazetteer(settings.enrich_aliases_path or None)
+    result = enrich_record(record, gazetteer, keywords=settings.enrich_keywords)
+    with session_scope() as session:
+        row = frontier.get_url(session, url_id, lock=True)
+        if row is None or row.state != "parsed" or row.article_id != article_id:
+            return StageResult("skipped")
+        graph.set_article_tags(session, article_id, result.tags)
+        enrichment.set_article_entities(
+            session,
+            article_id,
+            [enrichment.EntityRow(e.key, e.name, e.kind, e.aliases, e.count) for e in result.entities],
+        )
+        enrichment.set_article_keywords(
+            session, article_id, [enrichment.KeywordRow(k.key, k.phrase, k.score) for k in result.keywords]
+        )
+        duplicates = _link_near_duplicates(session, article_id, result, settings.duplicate_similarity)
         frontier.advance(session, url_id, "parsed", "enriched")
+    log.info(
+        "article enriched",
+        extra={
+            "url": record.url,
+            "article_id": article_id,
+            "tags": len(result.tags),
+            "entities": len(result.entities),
+            "duplicates": duplicates,
+        },
+    )
     return StageResult.then("links", url_id)
 
 
+def _link_near_duplicates(session: Session, article_id: int, result: Enrichment, threshold: float) -> int:
+    """Store the fingerprint and link the article to every stored near-duplicate (older one = original)."""
+    fp = result.fingerprint
+    if fp is None:
+        return 0
+    enrichment.lock_bands(session, fp.bands)
+    enrichment.set_fingerprint(session, article_id, fp.signature, fp.bands, fp.shingles, result.text_hash)
+    found = 0
+    for other_id, signature in enrichment.candidate_signatures(session, article_id, fp.bands):
+        score = similarity(fp.signature, tuple(signature))
+        if score < threshold:
+            continue
+        copy, original = (article_id, other_id) if other_id < article_id else (other_id, article_id)
+        graph.link_duplicate(session, copy, original, round(score, 4))
+        found += 1
+    return found
+
+
 def resolve_links(url_id: int) -> StageResult:
-    """Store the article's related links and connect them to stored articles, both directions."""
+    """Store the article's related links, connect them to stored articles both ways, and queue targets
+    not stored yet within the follow policy (depth from the seed, allowed hosts, budget)."""
+    settings = get_settings()
+    policy = FollowPolicy.from_settings(
+        settings.link_follow_max_depth, settings.link_follow_allow_hosts, settings.link_follow_budget
+    )
+    queued: list[tuple[str, int]] = []
     with session_scope() as session:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "enriched" or row.article_id is None:
@@ -35,7 +101,27 @@ def resolve_links(url_id: int) -> StageResult:
         if article is None:
             return StageResult("skipped")
         record = ArticleRecord.from_dict(article.record)
-        graph.set_article_links(session, article.id, link_edges(record.related_links, record.url))
-        graph.resolve_links(session, article.id, article.canonical_hash)
+        edges = link_edges(record.related_links, record.url)
+        graph.set_article_links(session, article.id, edges, exact_kinds=("related",))
+        variants = {e.target_hash: url_hash(v) for e in edges if (v := slash_variant(e.target_url))}
+        graph.resolve_links(
+            session,
+            article.id,
+            article.canonical_hash,
+            alias_hashes=match_hashes(article.canonical_url)[1:],
+            target_variants=variants,
+        )
+        targets = graph.unresolved_targets(session, article.id)
+        for target in select_follow(targets, article.canonical_url, row.depth, policy):
+            if len(queued) >= policy.budget:
+                break
+            try:
+                new = frontier.enqueue_url(session, target, source="related", depth=row.depth + 1, priority=-1)
+            except InvalidURLError:
+                continue
+            if new.created:
+                queued.append(("fetch", new.url_id))
         frontier.advance(session, url_id, "enriched", "done")
-    return StageResult("succeeded")
+    if queued:
+        log.info("related links queued", extra={"url": record.url, "article_id": article.id, "queued": len(queued)})
+    return StageResult("succeeded", tuple(queued))

@@ -13,15 +13,16 @@ from functools import cache
 
 import redis
 
-from services.ingest.feeds import discover_feeds, parse_feed, parse_sitemap
+from services.ingest.feeds import FeedEntry, discover_feeds, parse_feed, parse_sitemap
 from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.errors import FeedError, InvalidURLError
 from shared.locks import single_instance
-from shared.models import Feed, utcnow
+from shared.models import Feed
 from shared.pipeline import StageResult
-from shared.store import feeds, fetches, frontier
+from shared.repoll import next_feed_interval
+from shared.store import Outcome, feeds, fetches, frontier
 
 log = logging.getLogger("newsflow.ingest")
 
@@ -54,7 +55,7 @@ def fetch_url(url_id: int) -> StageResult:
         if result.not_modified:
             frontier.advance(session, url_id, "queued", "done")
             return StageResult("not_modified")
-        fetch_id, _ = fetches.save_fetch(
+        fetch_id, stored = fetches.save_fetch(
             session,
             url_id,
             final_url=result.final_url,
@@ -67,46 +68,43 @@ def fetch_url(url_id: int) -> StageResult:
             body=result.body,
             elapsed_ms=result.elapsed_ms,
         )
-        frontier.advance(
-            session,
-            url_id,
-            "queued",
-            "fetched",
-            last_fetch_id=fetch_id,
-            etag=result.etag,
-            last_modified=result.last_modified,
-        )
+        validators = {"etag": result.etag, "last_modified": result.last_modified}
+        if stored is Outcome.UNCHANGED and fetch_id == row.last_fetch_id and row.article_id is not None:
+            # A re-poll that got the very bytes already parsed: nothing can have changed.
+            frontier.advance(session, url_id, "queued", "done", **validators)
+            return StageResult("unchanged")
+        frontier.advance(session, url_id, "queued", "fetched", last_fetch_id=fetch_id, **validators)
     return StageResult.then("parse", url_id)
 
 
 def poll_feed(feed_id: int) -> StageResult:
-    """Poll one feed (conditional GET), queue the entries not seen before, schedule the next poll."""
+    """Poll one feed (conditional GET), queue the entries not seen before, and schedule the next
+    poll at the rhythm the feed publishes (shared.repoll.next_feed_interval)."""
     settings = get_settings()
     with session_scope() as session:
         feed = session.get(Feed, feed_id)
         if feed is None or feed.parked:
             return StageResult("skipped")
         url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+        previous = timedelta(seconds=feed.poll_interval_seconds) if feed.poll_interval_seconds else None
     result = fetcher().fetch(url, etag=etag, last_modified=last_modified, accept=FEED_TYPES)
-    next_check = utcnow() + timedelta(seconds=settings.feed_poll_interval_seconds)
-    if result.not_modified:
-        with session_scope() as session:
-            feeds.record_feed_success(
-                session,
-                feed_id,
-                next_check_at=next_check,
-                etag=etag,
-                last_modified=last_modified,
-                title=None,
-                new_entries=0,
-            )
-        return StageResult("not_modified")
-    title, entry_urls = _read_feed(result)
+    entries: list[FeedEntry] = []
+    title = None
+    if not result.not_modified:
+        title, entries = _read_feed(result)
+    interval = next_feed_interval(
+        (e.published_at for e in entries),
+        previous,
+        not_modified=result.not_modified,
+        minimum=timedelta(seconds=settings.feed_min_interval_seconds),
+        maximum=timedelta(seconds=settings.feed_max_interval_seconds),
+        default=timedelta(seconds=settings.feed_poll_interval_seconds),
+    )
     created: list[int] = []
     with session_scope() as session:
-        for entry_url in entry_urls:
+        for entry in entries:
             try:
-                queued = frontier.enqueue_url(session, entry_url, source="feed", feed_id=feed_id)
+                queued = frontier.enqueue_url(session, entry.url, source="feed", feed_id=feed_id)
             except InvalidURLError:
                 continue
             if queued.created:
@@ -114,27 +112,28 @@ def poll_feed(feed_id: int) -> StageResult:
         feeds.record_feed_success(
             session,
             feed_id,
-            next_check_at=next_check,
-            etag=result.etag,
-            last_modified=result.last_modified,
+            interval=interval,
+            etag=result.etag or etag,
+            last_modified=result.last_modified or last_modified,
             title=title,
             new_entries=len(created),
         )
-    return StageResult("succeeded", tuple(("fetch", url_id) for url_id in created))
+    outcome = "not_modified" if result.not_modified else "succeeded"
+    return StageResult(outcome, tuple(("fetch", url_id) for url_id in created))
 
 
-def _read_feed(result: FetchResult) -> tuple[str | None, list[str]]:
-    """Entry URLs of a feed, a sitemap, or the first feed a home page links to."""
+def _read_feed(result: FetchResult) -> tuple[str | None, list[FeedEntry]]:
+    """Entries of a feed, a sitemap, or the first feed a home page links to."""
     head = result.body[:2048].lstrip().lower()
     if b"<urlset" in head or b"<sitemapindex" in head:
-        return None, [entry.url for entry in parse_sitemap(result.body, result.final_url)]
+        return None, parse_sitemap(result.body, result.final_url)
     if result.content_type in ("text/html", "application/xhtml+xml") and b"<rss" not in head and b"<feed" not in head:
         found = discover_feeds(result.body.decode(result.charset or "utf-8", "replace"), result.final_url)
         if not found:
             raise FeedError("no_feed_found", f"{result.final_url} is a web page that links to no feed")
         result = fetcher().fetch(found[0], accept=FEED_TYPES)
     parsed = parse_feed(result.body, result.final_url)
-    return parsed.title, [entry.url for entry in parsed.entries]
+    return parsed.title, list(parsed.entries)
 
 
 def sweep(_: int = 0) -> StageResult:
@@ -148,6 +147,17 @@ def sweep(_: int = 0) -> StageResult:
             due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
             frontier.mark_dispatched(session, [url_id for url_id, _ in due])
     return StageResult("succeeded", tuple((stage, url_id) for url_id, stage in due))
+
+
+def schedule_repolls(_: int = 0) -> StageResult:
+    """Hand every article whose re-poll is due back to fetch (the due times live in the database)."""
+    settings = get_settings()
+    with single_instance(shared_redis(), "schedule_repolls", ttl=settings.sweep_interval_seconds) as acquired:
+        if not acquired:
+            return StageResult("skipped")
+        with session_scope() as session:
+            claimed = frontier.claim_due_repolls(session)
+    return StageResult("succeeded", tuple(("fetch", url_id) for url_id in claimed))
 
 
 def schedule_feeds(_: int = 0) -> StageResult:

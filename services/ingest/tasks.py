@@ -26,3 +26,9 @@ def sweep(self: StageTask) -> str:
 def schedule_feeds(self: StageTask) -> str:
     """Enqueue polls of due feeds (run by beat)."""
     return self.run_handler(stages.schedule_feeds, 0)
+
+
+@app.task(name="ingest.schedule_repolls", base=StageTask, bind=True, stage="schedule_repolls")
+def schedule_repolls(self: StageTask) -> str:
+    """Re-queue articles whose re-poll is due (run by beat)."""
+    return self.run_handler(stages.schedule_repolls, 0)

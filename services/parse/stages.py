@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from services.parse.article import parse_article
 from shared.db import session_scope
 from shared.errors import InvalidURLError
+from shared.models import utcnow
 from shared.pipeline import StageResult
 from shared.records import ArticleRecord
-from shared.store import articles, fetches, frontier
+from shared.store import Outcome, articles, fetches, frontier
 from shared.urls import canonicalize_url, url_host
+
+log = logging.getLogger("newsflow.parse")
 
 
 def parse_page(url_id: int) -> StageResult:
@@ -30,10 +34,27 @@ def parse_page(url_id: int) -> StageResult:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "fetched":
             return StageResult("skipped")
-        article_id, outcome = articles.upsert_article(session, record, url_id)
-        articles.upsert_comments(session, article_id, record.comments)
-        frontier.advance(session, url_id, "fetched", "parsed", article_id=article_id)
-    return StageResult.then("enrich", url_id, outcome=outcome.value)
+        now = utcnow()
+        write = articles.upsert_article(session, record, url_id, seen_at=now)
+        if write.suspect_reason:
+            # A page that lost most of its body (an error page served with 200, a paywall) is not a
+            # revision, and its comment block is not trusted either: keep what is stored.
+            log.warning("distrusted page content", extra={"url_id": url_id, "reason": write.suspect_reason})
+            comments = articles.CommentChanges()
+        else:
+            comments = articles.upsert_comments(session, write.article_id, record.comments, seen_at=now)
+        changed = write.outcome is not Outcome.UNCHANGED or comments.changed
+        frontier.advance(
+            session,
+            url_id,
+            "fetched",
+            "parsed",
+            article_id=write.article_id,
+            poll_changed=changed,
+            last_changed_at=now if changed else row.last_changed_at,
+        )
+    outcome = "suspect" if write.suspect_reason else write.outcome.value
+    return StageResult.then("enrich", url_id, outcome=outcome)
 
 
 def trusted_canonical(record: ArticleRecord) -> ArticleRecord:

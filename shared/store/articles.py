@@ -1,4 +1,5 @@
-"""Articles, their images and their reader comments with every version."""
+"""Articles with every revision of their content, their images, and reader comments with every
+version and change event."""
 
 from __future__ import annotations
 
@@ -6,74 +7,130 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared import models
+from shared.changes import ArticleContent, StoredComment, comment_hash, compare_content, diff_comments
 from shared.models import utcnow
 from shared.records import ArticleRecord
 from shared.records import Comment as CommentRecord
 from shared.store.upsert import Outcome, insert_ignore
-from shared.urls import content_hash, url_hash, url_host
+from shared.urls import url_hash, url_host
 
 
-def article_content_hash(record: ArticleRecord) -> str:
-    """Hash of what makes an article's content: a change here is a revision, anything else is noise."""
-    published = record.published_at.isoformat() if record.published_at else ""
-    return content_hash(
-        record.title, record.lead, "\n".join(record.body_paragraphs), "|".join(record.authors), published
-    )
+@dataclass(frozen=True, slots=True)
+class ArticleWrite:
+    """What upsert_article did: the article id, the outcome, and for a distrusted page why."""
+
+    article_id: int
+    outcome: Outcome
+    changed_fields: tuple[str, ...] = ()
+    suspect_reason: str | None = None
 
 
-def upsert_article(session: Session, record: ArticleRecord, url_id: int | None) -> tuple[int, Outcome]:
-    """Insert or update the article keyed by its canonical URL; images follow the record."""
-    key = url_hash(record.canonical_url)
-    digest = article_content_hash(record)
-    now = utcnow()
-    values = {
+def _columns(record: ArticleRecord, content: ArticleContent) -> dict[str, object]:
+    return {
         "canonical_url": record.canonical_url,
-        "canonical_hash": key,
-        "url_id": url_id,
         "host": url_host(record.canonical_url),
         "title": record.title,
         "published_at": record.published_at,
         "updated_at": record.updated_at,
         "authors": list(record.authors),
         "lead": record.lead,
-        "body": "\n\n".join(record.body_paragraphs),
+        "body": content.body,
         "language": record.language,
         "section": record.section,
         "site_name": record.site_name,
         "comment_count": record.comment_count,
         "record": record.to_dict(),
-        "content_hash": digest,
+        "content_hash": content.hash,
     }
+
+
+def upsert_article(
+    session: Session, record: ArticleRecord, url_id: int | None, seen_at: datetime | None = None
+) -> ArticleWrite:
+    """Insert or update the article keyed by its canonical URL. A change of title, lead or body is
+    stored as a new revision (earlier ones kept); content that looks like a bad fetch is not taken."""
+    now = seen_at or utcnow()
+    key = url_hash(record.canonical_url)
+    content = ArticleContent.of(record)
+    values = _columns(record, content)
     new_id = insert_ignore(
         session,
         models.Article.__table__,
-        {**values, "first_seen_at": now, "last_seen_at": now, "changed_at": now},
+        {
+            **values,
+            "canonical_hash": key,
+            "url_id": url_id,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "changed_at": now,
+        },
         ["canonical_hash"],
     )
     if new_id is not None:
+        _add_revision(session, new_id, 1, content, (), None, now)
         _replace_images(session, new_id, record)
-        return new_id, Outcome.INSERTED
+        return ArticleWrite(new_id, Outcome.INSERTED)
     row = session.execute(
         select(models.Article).where(models.Article.canonical_hash == key).with_for_update()
     ).scalar_one()
     row.last_seen_at = now
-    row.comment_count = record.comment_count
-    row.record = values["record"]
-    if row.content_hash == digest:
-        return row.id, Outcome.UNCHANGED
+    if row.content_hash == content.hash:
+        for name in (
+            "published_at",
+            "updated_at",
+            "authors",
+            "language",
+            "section",
+            "site_name",
+            "comment_count",
+            "record",
+        ):
+            setattr(row, name, values[name])
+        return ArticleWrite(row.id, Outcome.UNCHANGED)
+    change = compare_content(ArticleContent(row.title, row.lead, row.body), content)
+    if change.suspect_reason:
+        return ArticleWrite(row.id, Outcome.UNCHANGED, change.changed_fields, change.suspect_reason)
     for name, value in values.items():
-        if name != "url_id" or value is not None:
-            setattr(row, name, value)
+        setattr(row, name, value)
+    if url_id is not None:
+        row.url_id = url_id
     row.changed_at = now
+    row.revision_count += 1
+    _add_revision(session, row.id, row.revision_count, content, change.changed_fields, change.diff, now)
     _replace_images(session, row.id, record)
-    return row.id, Outcome.UPDATED
+    return ArticleWrite(row.id, Outcome.UPDATED, change.changed_fields)
+
+
+def _add_revision(
+    session: Session,
+    article_id: int,
+    revision: int,
+    content: ArticleContent,
+    fields: tuple[str, ...],
+    diff: str | None,
+    seen_at: datetime,
+) -> None:
+    session.add(
+        models.ArticleRevision(
+            article_id=article_id,
+            revision=revision,
+            content_hash=content.hash,
+            title=content.title,
+            lead=content.lead,
+            body=content.body,
+            changed_fields=list(fields),
+            diff=diff,
+            seen_at=seen_at,
+        )
+    )
 
 
 def _replace_images(session: Session, article_id: int, record: ArticleRecord) -> None:
+    """Images follow the current revision (earlier revisions keep theirs in the stored records)."""
     session.execute(delete(models.Image).where(models.Image.article_id == article_id))
     for position, image in enumerate(record.images):
         session.add(
@@ -92,70 +149,62 @@ class CommentChanges:
     edited: int = 0
     unchanged: int = 0
     missing: int = 0
+    restored: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True when anything about the comments changed."""
+        return bool(self.inserted or self.edited or self.missing or self.restored)
 
 
 def upsert_comments(
     session: Session, article_id: int, comments: Sequence[CommentRecord], seen_at: datetime | None = None
 ) -> CommentChanges:
-    """Merge the comments seen on a page into the store: new ones inserted, changed text kept as a
-    new version, ones no longer on the page marked deleted with the time first missed (never removed)."""
+    """Merge the comments seen on a page into the store: new ones inserted, changed text kept as a new
+    version, ones gone from the page (or replaced by a removal notice) marked deleted with the time
+    first missed, never removed. Every change is also an event row, in order."""
     seen_at = seen_at or utcnow()
-    existing = {
+    rows = {
         row.key: row
         for row in session.execute(select(models.Comment).where(models.Comment.article_id == article_id)).scalars()
     }
-    inserted = edited = unchanged = 0
+    diff = diff_comments({k: StoredComment(k, r.content_hash, r.deleted) for k, r in rows.items()}, comments)
+    edited_ids = {c.id for c in diff.edited}
     for position, comment in enumerate(comments):
-        digest = content_hash(comment.text, comment.author)
-        row = existing.get(comment.id)
+        row = rows.get(comment.id)
         if row is None:
-            row = _insert_comment(session, article_id, position, comment, digest, seen_at)
-            existing[comment.id] = row
-            inserted += 1
+            row = rows[comment.id] = _insert_comment(session, article_id, position, comment, seen_at)
+            _add_event(session, row, "new", seen_at)
             continue
         row.last_seen_at = seen_at
-        row.missing_since = None
         row.position = position
-        row.deleted = comment.deleted
-        if row.content_hash == digest:
-            unchanged += 1
+        if comment.deleted:
             continue
-        new_version = insert_ignore(
-            session,
-            models.CommentVersion.__table__,
-            {
-                "comment_id": row.id,
-                "version": row.version_count + 1,
-                "text": comment.text,
-                "content_hash": digest,
-                "edited_at": comment.edited_at,
-                "seen_at": seen_at,
-            },
-            ["comment_id", "content_hash"],
-        )
-        if new_version is not None:
-            row.version_count += 1
-        row.text, row.content_hash, row.author = comment.text, digest, comment.author
-        row.edited_at = comment.edited_at
-        edited += 1
-    seen = {c.id for c in comments}
-    missing = 0
-    if comments:
-        gone = [k for k, row in existing.items() if k not in seen and row.missing_since is None]
-        if gone:
-            session.execute(
-                update(models.Comment)
-                .where(models.Comment.article_id == article_id, models.Comment.key.in_(gone))
-                .values(missing_since=seen_at, deleted=True)
-            )
-            missing = len(gone)
+        if comment.id in edited_ids or row.deleted:
+            _add_version(session, row, comment, seen_at)
+        if row.deleted:
+            row.deleted, row.missing_since = False, None
+            _add_event(session, row, "restored", seen_at)
+        elif comment.id in edited_ids:
+            _add_event(session, row, "edited", seen_at)
+    for key in (*diff.removed, *diff.gone):
+        row = rows[key]
+        row.deleted, row.missing_since = True, seen_at
+        _add_event(session, row, "deleted", seen_at)
     session.flush()
-    return CommentChanges(inserted, edited, unchanged, missing)
+    return CommentChanges(
+        inserted=len(diff.new),
+        edited=len(diff.edited),
+        unchanged=len(diff.unchanged),
+        missing=len(diff.removed) + len(diff.gone),
+        restored=len(diff.restored),
+    )
 
 
 def _insert_comment(
-    session: Session, article_id: int, position: int, comment: CommentRecord, digest: str, seen_at: datetime
+    session: Session, article_id: int, position: int, comment: CommentRecord, seen_at: datetime
 ) -> models.Comment:
+    digest = comment_hash(comment)
     row = models.Comment(
         article_id=article_id,
         key=comment.id,
@@ -168,7 +217,9 @@ def _insert_comment(
         posted_at=comment.posted_at,
         edited_at=comment.edited_at,
         deleted=comment.deleted,
+        missing_since=seen_at if comment.deleted else None,
         version_count=1,
+        event_count=0,
         first_seen_at=seen_at,
         last_seen_at=seen_at,
     )
@@ -185,6 +236,42 @@ def _insert_comment(
         )
     )
     return row
+
+
+def _add_version(session: Session, row: models.Comment, comment: CommentRecord, seen_at: datetime) -> None:
+    digest = comment_hash(comment)
+    if digest == row.content_hash:
+        return
+    new_version = insert_ignore(
+        session,
+        models.CommentVersion.__table__,
+        {
+            "comment_id": row.id,
+            "version": row.version_count + 1,
+            "text": comment.text,
+            "content_hash": digest,
+            "edited_at": comment.edited_at,
+            "seen_at": seen_at,
+        },
+        ["comment_id", "content_hash"],
+    )
+    if new_version is not None:
+        row.version_count += 1
+    row.text, row.content_hash, row.author, row.edited_at = comment.text, digest, comment.author, comment.edited_at
+
+
+def _add_event(session: Session, row: models.Comment, kind: str, at: datetime) -> None:
+    row.event_count += 1
+    session.add(
+        models.CommentEvent(
+            article_id=row.article_id,
+            comment_id=row.id,
+            seq=row.event_count,
+            kind=kind,
+            version=row.version_count,
+            happened_at=at,
+        )
+    )
 
 
 def get_article(session: Session, article_id: int) -> models.Article | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -81,7 +81,7 @@ def record_feed_success(
     session: Session,
     feed_id: int,
     *,
-    next_check_at: datetime,
+    interval: timedelta,
     etag: str | None,
     last_modified: str | None,
     title: str | None,
@@ -93,11 +93,12 @@ def record_feed_success(
         return
     now = utcnow()
     feed.last_checked_at = feed.last_success_at = now
-    feed.next_check_at = next_check_at
+    feed.poll_interval_seconds = int(interval.total_seconds())
+    feed.next_check_at = now + interval
     feed.dispatched_at = None
     feed.error_count = 0
     feed.last_error_reason = feed.last_error_detail = None
-    feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
+    feed.etag, feed.last_modified = etag, last_modified
     feed.title = title or feed.title
     feed.entries_seen += new_entries
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.config import get_settings
 from shared.models import Article, Url, utcnow
+from shared.repoll import RepollPolicy
 from shared.store.upsert import insert_ignore
 from shared.urls import canonicalize_url, url_hash, url_host
 
@@ -83,14 +85,74 @@ def find_url(session: Session, url: str) -> Url | None:
 
 
 def advance(session: Session, url_id: int, from_state: str, to_state: str, **fields: object) -> bool:
-    """Move a URL from one state to the next; False if another delivery moved it already."""
+    """Move a URL from one state to the next; False if another delivery moved it already.
+    Reaching `done` schedules the next re-poll (see shared.repoll)."""
     now = utcnow()
     result = session.execute(
         update(Url)
         .where(Url.id == url_id, Url.state == from_state)
         .values(state=to_state, stage_attempts=0, next_due_at=None, dispatched_at=now, updated_at=now, **fields)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    if to_state == "done":
+        _schedule_repoll(session, url_id, now)
+    return True
+
+
+def _schedule_repoll(session: Session, url_id: int, now: datetime) -> None:
+    settings = get_settings()
+    policy = RepollPolicy.parse(settings.repoll_schedule, settings.repoll_stop_unchanged)
+    row = session.get(Url, url_id)
+    if row is None:
+        return
+    session.refresh(row, ["poll_changed", "unchanged_polls", "repoll_count", "created_at"])
+    if row.repoll_count:
+        row.unchanged_polls = 0 if row.poll_changed else row.unchanged_polls + 1
+    row.repoll_at = policy.next_poll(row.created_at, now, row.unchanged_polls)
+    session.flush()
+
+
+def claim_due_repolls(session: Session, *, limit: int = 500) -> list[int]:
+    """Move re-polls that are due from `done` back to `queued` and return their ids. The state check
+    in the UPDATE makes two schedulers racing on one row claim it once."""
+    now = utcnow()
+    due = list(
+        session.execute(
+            select(Url.id)
+            .where(Url.state == "done", Url.repoll_at.is_not(None), Url.repoll_at <= now)
+            .order_by(Url.repoll_at)
+            .limit(limit)
+        ).scalars()
+    )
+    claimed = []
+    for url_id in due:
+        result = session.execute(
+            update(Url)
+            .where(Url.id == url_id, Url.state == "done")
+            .values(
+                state="queued",
+                repoll_at=None,
+                repoll_count=Url.repoll_count + 1,
+                poll_changed=False,
+                dispatched_at=now,
+                updated_at=now,
+            )
+        )
+        if result.rowcount == 1:
+            claimed.append(url_id)
+    return claimed
+
+
+def request_repoll(session: Session, url_ids: list[int] | None = None) -> int:
+    """Make re-polls due now: of these URLs (failed ones get a fresh try), or of every stored page
+    still on a schedule. A page whose schedule had stopped starts again. Returns how many."""
+    stmt = update(Url).values(state="done", repoll_at=utcnow(), unchanged_polls=0, stage_attempts=0)
+    if url_ids is None:
+        stmt = stmt.where(Url.state == "done", Url.repoll_at.is_not(None))
+    else:
+        stmt = stmt.where(Url.id.in_(url_ids), Url.state.in_(FINAL_STATES))
+    return session.execute(stmt).rowcount
 
 
 def record_attempt_failure(

@@ -94,12 +94,14 @@ def test_same_body_fetched_twice_is_stored_once(session):
 
 def test_article_upsert_by_canonical_url(session):
     record = load_expected("sputnik_2017_tillerson_lavrov")
-    article_id, outcome = articles.upsert_article(session, record, None)
-    again_id, again = articles.upsert_article(session, record, None)
+    first = articles.upsert_article(session, record, None)
+    again = articles.upsert_article(session, record, None)
     revised = dataclasses.replace(record, title="Awkward: a revised title")
-    revised_id, revised_outcome = articles.upsert_article(session, revised, None)
-    assert (outcome, again, revised_outcome) == (Outcome.INSERTED, Outcome.UNCHANGED, Outcome.UPDATED)
-    assert article_id == again_id == revised_id
+    third = articles.upsert_article(session, revised, None)
+    assert (first.outcome, again.outcome, third.outcome) == (Outcome.INSERTED, Outcome.UNCHANGED, Outcome.UPDATED)
+    assert first.article_id == again.article_id == third.article_id
+    assert third.changed_fields == ("title",)
+    article_id = first.article_id
     row = articles.get_article(session, article_id)
     assert row.title == "Awkward: a revised title"
     assert row.published_at.isoformat() == "2017-02-16T15:47:00+00:00"
@@ -113,7 +115,7 @@ def test_article_upsert_by_canonical_url(session):
 def test_comment_updates_keep_every_version(session):
     first = load_expected("sputnik_2017_tillerson_lavrov")
     later = load_expected("sputnik_2017_tillerson_lavrov.later")
-    article_id, _ = articles.upsert_article(session, first, None)
+    article_id = articles.upsert_article(session, first, None).article_id
 
     assert articles.upsert_comments(session, article_id, first.comments) == articles.CommentChanges(inserted=20)
     assert articles.upsert_comments(session, article_id, first.comments) == articles.CommentChanges(unchanged=20)
@@ -144,7 +146,7 @@ def test_comment_updates_keep_every_version(session):
 
 def test_tags_are_shared_and_set_exactly(session):
     record = load_expected("sputnik_2017_tillerson_lavrov")
-    article_id, _ = articles.upsert_article(session, record, None)
+    article_id = articles.upsert_article(session, record, None).article_id
     tags = [TagRecord("rex tillerson", "Rex Tillerson", "Rex Tillerson"), TagRecord("bonn", "Bonn", "Bonn")]
     graph.set_article_tags(session, article_id, tags)
     graph.set_article_tags(session, article_id, tags)
@@ -157,11 +159,11 @@ def test_tags_are_shared_and_set_exactly(session):
 
 def test_links_resolve_in_both_directions(session):
     seed = load_expected("sputnik_2017_tillerson_lavrov")
-    seed_id, _ = articles.upsert_article(session, seed, None)
+    seed_id = articles.upsert_article(session, seed, None).article_id
     early_url = "https://sputniknews.com/politics/201702151050687841-tillerson-kosovo-support/"
     late_url = "https://sputniknews.com/politics/201702091050491406-tillerson-mexico-dialogue/"
     early = dataclasses.replace(seed, url=early_url, canonical_url=early_url, title="Kosovo", comments=())
-    early_id, _ = articles.upsert_article(session, early, None)
+    early_id = articles.upsert_article(session, early, None).article_id
     edges = [LinkEdge(u, url_hash(u), title) for u, title in ((early_url, "Kosovo"), (late_url, "Mexico"))]
     graph.set_article_links(session, seed_id, edges)
     graph.set_article_links(session, seed_id, edges)
@@ -175,7 +177,7 @@ def test_links_resolve_in_both_directions(session):
         comments=(),
         related_links=(RelatedLink(seed.canonical_url, "seed"),),
     )
-    late_id, _ = articles.upsert_article(session, late, None)
+    late_id = articles.upsert_article(session, late, None).article_id
     assert graph.resolve_links(session, late_id, url_hash(late_url)) == (0, 1)
     targets = session.execute(
         select(models.Link.target_url, models.Link.target_article_id)

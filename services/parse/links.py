@@ -1,0 +1,152 @@
+"""Tags and related-article links.
+
+Tags come from visible tag lists (`rel=tag`, tag containers), then `article:tag` meta,
+JSON-LD `keywords`, and keyword meta. Related links come from related-article blocks,
+recognised by class/id or by their heading, and are told apart from links inside the
+body text, the site navigation and sidebars.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from services.parse.layout import in_boilerplate, in_comments
+from services.parse.profiles import SiteProfile, spec_elements, spec_values
+from services.parse.structured import StructuredData, ld_list
+from services.parse.text import element_text, normalize_space
+from services.parse.tree import select
+
+_TAG_CONTAINERS = (
+    "[class*=tags] a, [class*=tag-list] a, [class*=taglist] a, [class*=keywords] a, [id*=tags] a,"
+    " [class*=topics] a, [class*=article-tag] a, [class*=post-tag] a, [class*=entry-tag] a"
+)
+_RELATED_BLOCK = re.compile(
+    r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
+    r"|read-?more|readmore|inject|storylink|more-?articles",
+    re.IGNORECASE,
+)
+_RELATED_HEADING = re.compile(
+    r"^\s*(related|read (?:also|more)|see also|also read|more (?:on|about) (?:this|the)|more stories|you may"
+    r"|further reading|читайте также|по теме|смотрите также|mehr zum thema|lesen sie auch|à lire aussi"
+    r"|lire aussi|sur le même sujet|leggi anche|lee también|関連記事|関連ニュース)",
+    re.IGNORECASE,
+)
+_READ_MORE_PARAGRAPH = re.compile(r"^\s*(read more|read also|see also|also read|читайте также)\s*:", re.I)
+_TAG_SPLIT = re.compile(r"\s*[,;]\s*")
+_MIN_TITLE_CHARS = 12
+
+
+def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
+    """Tags by the profile's `tags` selector."""
+    return _unique(spec_values(root, profile.article.get("tags")))
+
+
+def generic_tags(scope: HtmlElement, structured: StructuredData) -> list[str]:
+    """Tags from visible tag lists, then article:tag meta, then JSON-LD or meta keywords."""
+    links = [
+        a
+        for a in [*select(scope, "a[rel~=tag]"), *select(scope, _TAG_CONTAINERS)]
+        if "category" not in (a.get("rel") or "") and not in_boilerplate(a) and not in_comments(a)
+    ]
+    tags = _unique(element_text(a).lstrip("#") for a in _document_order(links))
+    if tags:
+        return tags
+    tags = _unique(structured.meta.get("article:tag", []))
+    if tags:
+        return tags
+    for value in (structured.article.get("keywords"), structured.first_meta("news_keywords", "keywords")):
+        items: list[str] = []
+        for entry in ld_list(value):
+            if isinstance(entry, str):
+                items.extend(_TAG_SPLIT.split(entry))
+        tags = _unique(items)
+        if tags:
+            return tags
+    return []
+
+
+def profile_related(root: HtmlElement, profile: SiteProfile, base_url: str) -> list[tuple[str, str]]:
+    """(url, title) pairs by the profile's `related` selector, resolved against the page URL."""
+    pairs = [(a.get("href") or "", element_text(a)) for a in spec_elements(root, profile.article.get("related"))]
+    return _resolve_pairs(pairs, base_url)
+
+
+def generic_related(scope: HtmlElement, root: HtmlElement, base_url: str) -> list[tuple[str, str]]:
+    """(url, title) pairs from related-article blocks, excluding nav, sidebars and inline body links."""
+    blocks: list[HtmlElement] = []
+    for element in root.xpath("//*[@class or @id]"):
+        marker = f"{element.get('class', '')} {element.get('id', '')}"
+        if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
+            blocks.append(element)
+    for heading in root.xpath("//h2|//h3|//h4|//h5|//strong|//header|//span[contains(@class,'title')]"):
+        if _RELATED_HEADING.match(element_text(heading)):
+            parent = heading.getparent()
+            if parent is not None:
+                blocks.append(parent)
+    for paragraph in scope.iter("p"):
+        if _READ_MORE_PARAGRAPH.match(element_text(paragraph)):
+            blocks.append(paragraph)
+    pairs: list[tuple[str, str]] = []
+    seen_blocks: list[HtmlElement] = []
+    for block in blocks:
+        if any(block is b or block in b.iterdescendants() for b in seen_blocks):
+            continue
+        if _sitewide(block, scope) or in_comments(block):
+            continue
+        seen_blocks.append(block)
+        for anchor in block.iter("a"):
+            title = element_text(anchor)
+            if len(title) >= _MIN_TITLE_CHARS and not anchor.xpath("ancestor::nav"):
+                pairs.append((anchor.get("href") or "", title))
+    page = urldefrag(base_url)[0]
+    return [(u, t) for u, t in _resolve_pairs(pairs, base_url) if u != page]
+
+
+def _sitewide(block: HtmlElement, scope: HtmlElement) -> bool:
+    """A block in the page furniture (sidebar, footer, nav) rather than with the article."""
+    if block.xpath("ancestor-or-self::nav | ancestor-or-self::footer"):
+        return True
+    inside_scope = block is scope or scope in block.iterancestors()
+    return not inside_scope and in_boilerplate(block)
+
+
+def _is_tiny(element: HtmlElement) -> bool:
+    return element.find(".//a") is None
+
+
+def _resolve_pairs(pairs: list[tuple[str, str]], base_url: str) -> list[tuple[str, str]]:
+    resolved: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for href, title in pairs:
+        href = href.strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        url = urldefrag(urljoin(base_url, href))[0]
+        if urlsplit(url).scheme not in {"http", "https"} or url in seen or not title:
+            continue
+        seen.add(url)
+        resolved.append((url, normalize_space(title)))
+    return resolved
+
+
+def _document_order(elements: list[HtmlElement]) -> list[HtmlElement]:
+    unique = {id(e): e for e in elements}
+    if len(unique) < 2:
+        return list(unique.values())
+    root = elements[0].getroottree().getroot()
+    position = {id(e): i for i, e in enumerate(root.iter())}
+    return sorted(unique.values(), key=lambda e: position.get(id(e), 0))
+
+
+def _unique(values) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for value in values:
+        text = normalize_space(value)
+        if text and text.casefold() not in seen and len(text) <= 80:
+            seen.add(text.casefold())
+            result.append(text)
+    return result

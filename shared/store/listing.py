@@ -1,0 +1,197 @@
+"""Read-side listings for the HTTP API: filtered article pages, comment event streams, and the
+parts of an article's view that other tables will hold (entities, revisions).
+
+Pages are keyset-paginated on immutable keys (article id; event time, kind, row id), so rows
+inserted while a client pages never shift, repeat or hide rows it has not reached yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared import models
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Filters of an article listing; None means 'any'."""
+
+    site: str | None = None
+    tag: str | None = None
+    entity: str | None = None
+    since: datetime | None = None
+    has_comments: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    """One page of articles, newest stored first, and the id to continue below (None: last page)."""
+
+    articles: list[models.Article]
+    tags: dict[int, list[str]]
+    next_before_id: int | None
+
+
+def list_articles(
+    session: Session, filters: ArticleFilter, *, limit: int = 20, before_id: int | None = None
+) -> ArticlePage:
+    """Articles matching `filters`, ordered by id descending, starting below `before_id`."""
+    stmt = select(models.Article).where(*_article_clauses(filters))
+    if before_id is not None:
+        stmt = stmt.where(models.Article.id < before_id)
+    rows = list(session.execute(stmt.order_by(models.Article.id.desc()).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ArticlePage(rows, tag_keys(session, [a.id for a in rows]), rows[-1].id if more and rows else None)
+
+
+def _article_clauses(filters: ArticleFilter) -> list[ColumnElement[bool]]:
+    article = models.Article
+    clauses: list[ColumnElement[bool]] = []
+    if filters.site:
+        site = filters.site.strip().lower().rstrip(".")
+        clauses.append(or_(article.host == site, article.host == f"www.{site}"))
+    if filters.tag:
+        clauses.append(
+            exists()
+            .where(models.ArticleTag.article_id == article.id)
+            .where(models.ArticleTag.tag_id == models.Tag.id)
+            .where(models.Tag.key == filters.tag.strip().lower())
+        )
+    if filters.entity:
+        clauses.append(entity_clause(filters.entity))
+    if filters.since is not None:
+        clauses.append(func.coalesce(article.published_at, article.first_seen_at) >= filters.since)
+    if filters.has_comments is not None:
+        has = exists().where(models.Comment.article_id == article.id)
+        clauses.append(has if filters.has_comments else ~has)
+    return clauses
+
+
+def entity_clause(entity: str) -> ColumnElement[bool]:
+    """Articles mentioning `entity`. No entity table exists yet (migration 0003), so none do."""
+    return false()
+
+
+def tag_keys(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Tag keys of each article, in page order, in one query."""
+    if not article_ids:
+        return {}
+    rows = session.execute(
+        select(models.ArticleTag.article_id, models.Tag.key)
+        .join(models.Tag, models.Tag.id == models.ArticleTag.tag_id)
+        .where(models.ArticleTag.article_id.in_(article_ids))
+        .order_by(models.ArticleTag.article_id, models.ArticleTag.position)
+    ).all()
+    keys: dict[int, list[str]] = {}
+    for article_id, key in rows:
+        keys.setdefault(article_id, []).append(key)
+    return keys
+
+
+def article_entities(session: Session, article_id: int) -> list[dict[str, Any]]:
+    """Named entities found in the article. Filled once the entity tables exist (migration 0003)."""
+    return []
+
+
+def article_revisions(session: Session, article_id: int) -> list[dict[str, Any]]:
+    """Earlier versions of the article's content. Filled once revisions are stored (migration 0004)."""
+    return []
+
+
+# Comment events --------------------------------------------------------------------------------
+# Until comment events get their own table (migration 0004) they are derived: every stored version
+# of a comment is an event ("new" for version 1, "edited" after), and a comment's `missing_since`
+# is a "deleted" event. Order: event time, then kind rank (versions before deletions), then row id.
+
+VERSION_RANK, DELETED_RANK = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class EventPosition:
+    """Where a client is in an article's event stream: after (time, rank, row id).
+    `EventPosition(t, -1, 0)` starts at time t inclusive."""
+
+    at: datetime
+    rank: int
+    row_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentEvent:
+    """One change to one comment, with the position to continue after it."""
+
+    kind: str
+    at: datetime
+    comment_id: str
+    parent_id: str | None
+    author: str | None
+    version: int | None
+    text: str | None
+    edited_at: datetime | None
+    position: EventPosition
+
+
+def comment_events(
+    session: Session, article_id: int, *, after: EventPosition | None = None, limit: int = 100
+) -> list[CommentEvent]:
+    """The article's comment changes in order, strictly after `after` (from the start when None)."""
+    version, comment = models.CommentVersion, models.Comment
+    version_stmt = (
+        select(version, comment.key, comment.parent_key, comment.author)
+        .join(comment, comment.id == version.comment_id)
+        .where(comment.article_id == article_id)
+    )
+    deleted_stmt = select(comment).where(comment.article_id == article_id, comment.missing_since.is_not(None))
+    if after is not None:
+        version_stmt = version_stmt.where(_after(version.seen_at, version.id, VERSION_RANK, after))
+        deleted_stmt = deleted_stmt.where(_after(comment.missing_since, comment.id, DELETED_RANK, after))
+    version_stmt = version_stmt.order_by(version.seen_at, version.id).limit(limit)
+    deleted_stmt = deleted_stmt.order_by(comment.missing_since, comment.id).limit(limit)
+
+    events = [
+        CommentEvent(
+            kind="new" if v.version == 1 else "edited",
+            at=v.seen_at,
+            comment_id=key,
+            parent_id=parent,
+            author=author,
+            version=v.version,
+            text=v.text,
+            edited_at=v.edited_at,
+            position=EventPosition(v.seen_at, VERSION_RANK, v.id),
+        )
+        for v, key, parent, author in session.execute(version_stmt).all()
+    ]
+    events += [
+        CommentEvent(
+            kind="deleted",
+            at=c.missing_since,
+            comment_id=c.key,
+            parent_id=c.parent_key,
+            author=c.author,
+            version=None,
+            text=None,
+            edited_at=None,
+            position=EventPosition(c.missing_since, DELETED_RANK, c.id),
+        )
+        for c in session.execute(deleted_stmt).scalars()
+        if c.missing_since is not None
+    ]
+    events.sort(key=lambda e: (e.position.at, e.position.rank, e.position.row_id))
+    return events[:limit]
+
+
+def _after(at_col: Any, id_col: Any, rank: int, after: EventPosition) -> ColumnElement[bool]:
+    """Rows of one source (fixed `rank`) that come strictly after `after` in (time, rank, id) order."""
+    if rank > after.rank:
+        return at_col >= after.at
+    if rank < after.rank:
+        return at_col > after.at
+    return or_(at_col > after.at, and_(at_col == after.at, id_col > after.row_id))

@@ -1,0 +1,69 @@
+"""Entity extraction: rules on small inputs, and the quality gate on the labelled pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.enrich.entities import extract_entities
+from services.enrich.gazetteer import load_gazetteer
+from services.enrich.scoring import load_labels, score_page, total
+
+LABELS = Path(__file__).parents[2] / "fixtures" / "entities"
+# Pinned minimums (precision, recall) per kind over tests/fixtures/entities; they may only go up.
+MINIMUMS = {"person": (0.95, 0.95), "place": (0.95, 0.95), "organisation": (0.9, 0.9), "all": (0.95, 0.95)}
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Russian Foreign Minister Sergey Lavrov met reporters.", {("Sergei Lavrov", "person")}),
+        ("The plan was backed by deputy mayor Ingrid Solberg on Monday.", {("Ingrid Solberg", "person")}),
+        ("Weather was fine, said Hanne Lykke, who runs the shop.", {("Hanne Lykke", "person")}),
+        (
+            "The Rail Workers Union called a strike in Berlin.",
+            {("Rail Workers Union", "organisation"), ("Berlin", "place")},
+        ),
+        ("Anti-Kiev rebels fought near the U.S. embassy.", {("Kyiv", "place"), ("United States", "place")}),
+        ("Both sides must implement the Minsk agreements.", set()),
+        ("Officials met on Tuesday in March.", set()),
+    ],
+)
+def test_rules(gazetteer, text: str, expected: set[tuple[str, str]]) -> None:
+    found = extract_entities(None, None, [text], gazetteer)
+    assert {(e.name, e.kind) for e in found} == expected
+
+
+def test_surnames_resolve_to_the_person_and_are_counted(gazetteer) -> None:
+    found = extract_entities(
+        "Tillerson Meets Lavrov",
+        "US Secretary of State Rex Tillerson met Sergey Lavrov.",
+        ["Lavrov greeted Tillerson. Tillerson's staff left."],
+        gazetteer,
+    )
+    counts = {e.name: e.count for e in found}
+    assert counts == {"Rex Tillerson": 4, "Sergei Lavrov": 3, "United States": 1}
+    lavrov = next(e for e in found if e.name == "Sergei Lavrov")
+    assert "Sergey Lavrov" in lavrov.aliases and "Lavrov" in lavrov.aliases
+
+
+def test_quality_gate_on_labelled_pages(gazetteer) -> None:
+    pages = load_labels(LABELS)
+    assert len(pages) >= 11 and any(p.name == "sputnik_2017_tillerson_lavrov" for p in pages)
+    per_page = [
+        score_page(
+            [(e.kind, e.name, e.aliases) for e in extract_entities(p.title, p.lead, p.body_paragraphs, gazetteer)],
+            p.entities,
+        )
+        for p in pages
+    ]
+    scores = total(per_page)
+    for kind, (min_p, min_r) in MINIMUMS.items():
+        assert scores[kind].precision >= min_p, (kind, scores[kind])
+        assert scores[kind].recall >= min_r, (kind, scores[kind])

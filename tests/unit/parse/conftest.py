@@ -1,0 +1,53 @@
+"""Shared helpers for the parse tests: the fixture corpus and key-by-key comparison."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
+
+
+@dataclass(frozen=True, slots=True)
+class FixturePage:
+    """One corpus page: its HTML bytes, the URL and content type to parse with, the expected record."""
+
+    name: str
+    html: bytes
+    url: str
+    content_type: str | None
+    expected: dict[str, Any]
+
+
+def corpus() -> list[FixturePage]:
+    """Every `NAME.html` with a `NAME.expected.json` beside it (and optional `NAME.meta.json`)."""
+    pages = []
+    for expected_path in sorted(PAGES.glob("*.expected.json")):
+        name = expected_path.name.removesuffix(".expected.json")
+        html_path = PAGES / f"{name}.html"
+        if not html_path.exists():
+            continue
+        expected = json.loads(expected_path.read_text(encoding="utf-8"))
+        meta_path = PAGES / f"{name}.meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        pages.append(
+            FixturePage(
+                name=name,
+                html=html_path.read_bytes(),
+                url=meta.get("url") or expected["url"],
+                content_type=meta.get("content_type"),
+                expected=expected,
+            )
+        )
+    return pages
+
+
+def project(actual: Any, expected: Any) -> Any:
+    """`actual` restricted to the keys present in `expected`, recursively (lists item by item)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return {key: project(actual.get(key), value) for key, value in expected.items()}
+    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
+        return [project(a, e) for a, e in zip(actual, expected, strict=True)]
+    return actual
