@@ -11,7 +11,9 @@ from celery import Celery, Task, signals
 from kombu import Queue
 
 from shared.config import get_settings
-from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, Handler, StageResult, classify, record_failure
+from shared.db import session_scope
+from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, URL_STAGES, Handler, StageResult, classify, record_failure
+from shared.store import frontier
 
 log = logging.getLogger("newsflow.tasks")
 
@@ -61,6 +63,10 @@ def make_app() -> Celery:
             },
         },
     )
+    # Celery's own per-task INFO lines ("received", "succeeded in") repeat the one JSON line newsflow
+    # writes per task, at two more log writes per hop (measured in BENCHMARKS.md); errors still show.
+    for name in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return app
 
 
@@ -82,6 +88,15 @@ class StageTask(Task):
         from shared.exporter import item_origin
 
         settings = get_settings()
+        if (self.request.delivery_info or {}).get("redelivered") and self.stage in URL_STAGES:
+            # The broker handed this message back: the run before died without an answer.
+            with session_scope(settings.database_url) as session:
+                failed = frontier.record_redelivery(
+                    session, item_id, self.stage, "worker_lost", settings.task_max_attempts
+                )
+            if failed:
+                log.warning("item failed: workers died on it", extra={"stage": self.stage, "item_id": item_id})
+                return "failed"
         url, enqueued_at = item_origin(settings, self.stage, item_id)
         context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None, url=url)
         with context, metrics.task_clock(self.stage, url) as clock:

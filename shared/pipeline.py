@@ -63,6 +63,9 @@ def classify(exc: BaseException) -> tuple[str, bool, str]:
     """(reason, transient, detail) for any exception a handler raised, in one place."""
     if isinstance(exc, NewsflowError):
         return exc.reason, exc.transient, exc.detail or str(exc)
+    if type(exc).__name__ == "SoftTimeLimitExceeded":
+        # Celery's soft time limit: a page that hangs a stage; retried, then failed with this reason.
+        return "stage_timeout", True, "the stage ran past its time limit"
     if isinstance(exc, IntegrityError):
         # Two deliveries of one item raced on a natural key; the retry finds the row and does nothing.
         return "write_conflict", True, str(exc.orig)[:300]

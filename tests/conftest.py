@@ -11,12 +11,16 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from shared.config import Settings
+from shared.db import engine_for, upgrade_database
+from shared.models import Base
 from tests.helpers.databases import create_database, drop_database, migrate
 
 MISSING_HINT = (
@@ -85,3 +89,47 @@ def redis_client(redis_url: str) -> Iterator[redis_lib.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty store of each kind: every test using it runs on Postgres and on SQLite."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        upgrade_database(url)
+        yield url
+        engine_for(url).dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine_for(url).begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield url
+
+
+def _clear_process_caches() -> None:
+    from services.ingest import stages as ingest_stages
+    from shared.config import get_settings
+
+    get_settings.cache_clear()
+    ingest_stages.fetcher.cache_clear()
+    ingest_stages.shared_redis.cache_clear()
+
+
+@pytest.fixture
+def embedded(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings for running stage handlers in this process (the embedded mode) on `store_url`,
+    fetching from 127.0.0.1 without politeness delays; process-wide caches are reset around it."""
+    for key in [k for k in os.environ if k.startswith("NEWSFLOW_") and not k.startswith("NEWSFLOW_TEST_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("NEWSFLOW_DATABASE_URL", store_url)
+    monkeypatch.setenv("NEWSFLOW_BROKER_URL", "memory://")
+    monkeypatch.setenv("NEWSFLOW_FETCH_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("NEWSFLOW_POLITENESS_DELAY", "0")
+    monkeypatch.setenv("NEWSFLOW_RETRY_BACKOFF_BASE", "0.05")
+    monkeypatch.setenv("NEWSFLOW_RETRY_BACKOFF_MAX", "0.2")
+    _clear_process_caches()
+    from shared.config import get_settings
+
+    yield get_settings()
+    _clear_process_caches()

@@ -15,8 +15,8 @@ from lxml.html import HtmlElement
 from services.parse import body, comments, dates, images, links, metadata
 from services.parse.layout import find_article_scope
 from services.parse.profiles import SiteProfile, match_profile, spec_value
-from services.parse.structured import StructuredData, read_structured
-from services.parse.tree import load_tree
+from services.parse.structured import StructuredData, microdata_value, read_structured
+from services.parse.tree import class_id_text, load_tree
 from shared.errors import ParseError
 from shared.records import ArticleRecord, Comment, RelatedLink
 
@@ -48,13 +48,15 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
 
     title = metadata.find_title(root, scope, structured, profile, url)
     site_name = metadata.find_site_name(root, structured)
-    authors = metadata.find_authors(root, scope, structured, profile, site_name)
-    lead, paragraphs = _find_text(root, url, profile, title)
+    marks = class_id_text(root)
+    bylines = metadata.byline_elements(scope, marks)
+    authors = metadata.find_authors(root, scope, structured, profile, site_name, bylines)
+    lead, paragraphs = _find_text(root, url, profile, title, structured, marks)
     if not profile:
-        paragraphs = body.drop_page_furniture(paragraphs, title, authors, metadata.byline_lines(scope))
+        paragraphs = body.drop_page_furniture(paragraphs, title, authors, metadata.byline_lines(scope, bylines))
     published, updated, date_sources = _find_dates(root, scope, structured, url, profile, tz)
     comment_list = _find_comments(root, structured, profile, tz)
-    widgets = comments.find_widgets(root, url)
+    widgets = comments.find_widgets(root, url, marks)
     if not paragraphs and not lead and not title and not comment_list:
         raise ParseError("no_content", "no title, text or comments found")
 
@@ -65,11 +67,11 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     if profile and profile.article.get("tags"):
         tags = links.profile_tags(root, profile)
     else:
-        tags = links.generic_tags(scope, structured)
+        tags = links.generic_tags(scope, structured, marks)
     if profile and profile.article.get("related"):
         related = links.profile_related(root, profile, base_url)
     else:
-        related = links.generic_related(scope, root, base_url)
+        related = links.generic_related(scope, root, base_url, marks)
 
     return ArticleRecord(
         url=url,
@@ -94,16 +96,21 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
 
 
 def _find_text(
-    root: HtmlElement, url: str, profile: SiteProfile | None, title: str | None
+    root: HtmlElement,
+    url: str,
+    profile: SiteProfile | None,
+    title: str | None,
+    structured: StructuredData,
+    marks: str,
 ) -> tuple[str | None, list[str]]:
     lead: str | None = None
     paragraphs: list[str] = []
     if profile and profile.article.get("paragraphs"):
         lead, paragraphs = body.profile_body(root, profile)
     if not paragraphs:
-        paragraphs = body.generic_body(root, url)
+        paragraphs = body.live_blog_paragraphs(structured.article, body.generic_body(root, url))
     if lead is None:
-        lead = body.find_lead(root, paragraphs, title)
+        lead = body.find_lead(root, paragraphs, title, marks, "description" in structured.microdata)
     return lead, body.split_lead(lead, paragraphs)
 
 
@@ -144,8 +151,30 @@ def _find_comments(
 
 
 def _comment_count(found: list[Comment], structured: StructuredData, widgets: list) -> int:
-    """Native comments in the HTML; a declared count only when the page shows none of them."""
-    return len(found)
+    """Native comments in the HTML; a declared count only when the page shows none of them.
+
+    A page whose comments live in a widget (Disqus, Coral...) often still declares how many there
+    are: JSON-LD `commentCount` on the article, or a microdata `itemprop=commentCount`.
+    """
+    if found:
+        return len(found)
+    return _declared_comment_count(structured) or 0
+
+
+def _declared_comment_count(structured: StructuredData) -> int | None:
+    values: list[object] = [structured.article.get("commentCount")]
+    values += [microdata_value(e) for e in structured.microdata.get("commentCount", ())]
+    values += structured.meta.get("commentcount", [])
+    for value in values:
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float) and value >= 0:
+            return int(value)
+        if isinstance(value, str):
+            digits = value.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+            if digits.isdigit():
+                return int(digits)
+    return None
 
 
 def _site_timezone(profile: SiteProfile | None, structured: StructuredData) -> tzinfo | None:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
+from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
+from services.parse.layout import has_ancestor
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.text import element_text, normalize_space
 from services.parse.tree import select
@@ -25,6 +29,9 @@ _LEAD_SELECTORS = (
     "[id*=summary]", "[class*=__intro]", "[class*=-intro]", ".intro", "[class*=teaser]", "[class*=subtitle]",
     "[class*=subheadline]", "[class*=excerpt]", "h2.strapline",
 )  # fmt: skip
+# Every class/id fragment `_LEAD_SELECTORS` tests; the other two test itemprop and data-gu-name.
+_LEAD_MARK = re.compile(r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline")
+_GU_NAME = etree.XPath("//@data-gu-name", smart_strings=False)
 _DATELINE = re.compile(
     r"^\W*(?:published|posted|updated|date|veröffentlicht|publié|опубликовано)?[\s:]*"
     r"[\w ,.:/-]*(?<!\d)(?:19|20)\d\d(?!\d)[\w ,.:/-]*$",
@@ -38,6 +45,9 @@ _MAX_LEAD_CHARS = 1200
 # trafilatura is trusted unless its text is under this share of the densest paragraph block's.
 _DENSITY_FALLBACK_RATIO = 0.4
 _MAX_LINK_DENSITY = 0.5
+_BOILERPLATE_TAGS = frozenset({"nav", "footer", "aside", "form"})
+_BOILERPLATE_CLASSES = ("comment", "sidebar", "related", "footer", "nav")
+_NESTING_TAGS = frozenset({"p", "li"})
 
 
 def profile_body(root: HtmlElement, profile: SiteProfile) -> tuple[str | None, list[str]]:
@@ -60,8 +70,44 @@ def generic_body(root: HtmlElement, url: str) -> list[str]:
     return paragraphs or _container_paragraphs(root)
 
 
-def find_lead(root: HtmlElement, paragraphs: list[str], title: str | None) -> str | None:
-    """A visible standfirst near the headline, if the page marks one up (class names, itemprop)."""
+def live_blog_paragraphs(article: dict[str, Any], paragraphs: list[str]) -> list[str]:
+    """A live blog's entries as headline + text from JSON-LD `liveBlogUpdate`, when the page shows them all.
+
+    Extractors drop entry headings (they look like teaser headlines); the JSON-LD keeps them. It is
+    only used when every entry's text is in the extracted body, so truncated or stale JSON-LD is ignored.
+    """
+    updates = article.get("liveBlogUpdate")
+    if not isinstance(updates, list) or not updates:
+        return paragraphs
+    shown = normalize_space(" ".join(paragraphs))
+    rebuilt: list[str] = []
+    for update in updates:
+        if not isinstance(update, dict):
+            return paragraphs
+        headline = normalize_space(update.get("headline") if isinstance(update.get("headline"), str) else "")
+        text = update.get("articleBody")
+        if not isinstance(text, str) or not normalize_space(text) or normalize_space(text) not in shown:
+            return paragraphs
+        if headline:
+            rebuilt.append(headline)
+        rebuilt.extend(normalize_space(p) for p in re.split(r"\n\s*\n", text) if normalize_space(p))
+    return rebuilt
+
+
+def find_lead(
+    root: HtmlElement,
+    paragraphs: list[str],
+    title: str | None,
+    marks: str | None = None,
+    has_description: bool = True,
+) -> str | None:
+    """A visible standfirst near the headline, if the page marks one up (class names, itemprop).
+
+    `marks` (the page's class/id text) and `has_description` (an element with `itemprop=description`)
+    let a page with none of the markers skip the query.
+    """
+    if marks is not None and not has_description and not _LEAD_MARK.search(marks) and not _GU_NAME(root):
+        return None
     for element in select(root, ", ".join(_LEAD_SELECTORS)):  # one query; document order
         if True:
             if element.tag in {"meta", "body", "html", "article", "main", "section"} or _in_boilerplate(element):
@@ -105,11 +151,9 @@ def _trafilatura_paragraphs(root: HtmlElement, url: str) -> list[str]:
     try:
         from trafilatura import bare_extraction
 
-        document = bare_extraction(
-            root, url=url or None, include_comments=False, include_tables=True, include_images=False
-        )
+        document = bare_extraction(root, options=_trafilatura_options())
     except Exception as error:
-        LOGGER.debug("trafilatura failed: %s", error)
+        LOGGER.debug("trafilatura failed url=%s: %s", url, error)
         return []
     if document is None or document.body is None:
         return []
@@ -124,6 +168,18 @@ def _trafilatura_paragraphs(root: HtmlElement, url: str) -> list[str]:
         else:
             paragraphs.append(normalize_space(" ".join(child.itertext())))
     return [p for p in paragraphs if p]
+
+
+@lru_cache(maxsize=1)
+def _trafilatura_options() -> Any:
+    """One shared extractor configuration: building it per call re-reads trafilatura's config (~0.1 ms).
+
+    The body tree is all we read, so the "xml" format skips its text rendering; the page URL only
+    matters to trafilatura for links and images, which are off. It copies the tree it is given.
+    """
+    from trafilatura.settings import Extractor
+
+    return Extractor(output_format="xml", comments=False, tables=True, images=False, links=False)
 
 
 def _densest_block_paragraphs(root: HtmlElement) -> list[str]:
@@ -156,7 +212,7 @@ def _container_paragraphs(root: HtmlElement) -> list[str]:
             paragraphs = [
                 element_text(element)
                 for element in container.iter(*_PARAGRAPH_TAGS)
-                if not _in_boilerplate(element) and not element.xpath("ancestor::p|ancestor::li")
+                if not _in_boilerplate(element) and not has_ancestor(element, _NESTING_TAGS)
             ]
             paragraphs = [p for p in paragraphs if p]
             if paragraphs:
@@ -166,10 +222,10 @@ def _container_paragraphs(root: HtmlElement) -> list[str]:
 
 def _in_boilerplate(element: HtmlElement) -> bool:
     """Inside navigation, footer, sidebar, comments or a related block."""
-    return bool(
-        element.xpath(
-            "ancestor-or-self::*[self::nav or self::footer or self::aside or self::form"
-            " or contains(@class,'comment') or contains(@id,'comment') or contains(@class,'sidebar')"
-            " or contains(@class,'related') or contains(@class,'footer') or contains(@class,'nav')]"
-        )
-    )
+    for node in (element, *element.iterancestors()):
+        if node.tag in _BOILERPLATE_TAGS or "comment" in (node.get("id") or ""):
+            return True
+        classes = node.get("class")
+        if classes and any(fragment in classes for fragment in _BOILERPLATE_CLASSES):
+            return True
+    return False

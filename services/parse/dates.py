@@ -40,7 +40,6 @@ _UPDATED_HINT = re.compile(r"^\W*(?:updated|last updated|modified|aktualisiert|m
 _DATELINE_HINT = re.compile(
     r"^\W*(?:published|posted|first published|veröffentlicht|publié)\b|\b\d{1,2}[:.h]\d{2}\b", re.IGNORECASE
 )
-_COMMENT_ANCESTOR = "ancestor::*[contains(@class,'comment') or contains(@id,'comment')]"
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
@@ -136,7 +135,7 @@ def _from_time_elements(root: HtmlElement, tz: tzinfo | None) -> FoundDate | Non
     for xpath in (".//time[@pubdate][@datetime]", ".//time[@datetime]"):
         for scope in scopes:
             for element in scope.xpath(xpath):
-                if element.xpath("ancestor::*[contains(@class,'comment') or contains(@id,'comment')]"):
+                if _in_comment_block(element):
                     continue
                 parsed = parse_datetime(element.get("datetime"), tz)
                 if parsed:
@@ -150,7 +149,7 @@ def _from_dateline(scope: HtmlElement, tz: tzinfo | None) -> FoundDate | None:
         text = " ".join(element.text_content().split())
         if not 8 <= len(text) <= 80 or not _DATELINE_HINT.search(text) or not _YEAR.search(text):
             continue
-        if _UPDATED_HINT.match(text) or element.xpath(_COMMENT_ANCESTOR):
+        if _UPDATED_HINT.match(text) or _in_comment_block(element):
             continue
         cleaned = _PUBLISHED_HINT.sub("", text).strip(" :|-")
         try:
@@ -162,6 +161,14 @@ def _from_dateline(scope: HtmlElement, tz: tzinfo | None) -> FoundDate | None:
         if _EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=2):
             return FoundDate(parsed, "dateline")
     return None
+
+
+def _in_comment_block(element: HtmlElement) -> bool:
+    """Below an element whose class or id names comments (a comment's own date is not the article's)."""
+    return any(
+        "comment" in (node.get("class") or "") or "comment" in (node.get("id") or "")
+        for node in element.iterancestors()
+    )
 
 
 def _from_htmldate(root: HtmlElement, url: str, tz: tzinfo | None) -> FoundDate | None:

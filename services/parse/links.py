@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
-from services.parse.layout import in_boilerplate, in_comments
+from services.parse.layout import has_ancestor, in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements, spec_values
 from services.parse.structured import StructuredData, ld_list
 from services.parse.text import element_text, normalize_space
@@ -23,6 +24,8 @@ _TAG_CONTAINERS = (
     "[class*=tags] a, [class*=tag-list] a, [class*=taglist] a, [class*=keywords] a, [id*=tags] a,"
     " [class*=topics] a, [class*=article-tag] a, [class*=post-tag] a, [class*=entry-tag] a"
 )
+_TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
+_TAG_MARK = re.compile(r"tag|keywords|topics")
 _RELATED_BLOCK = re.compile(
     r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
     r"|read-?more|readmore|inject|storylink|more-?articles",
@@ -34,9 +37,14 @@ _RELATED_HEADING = re.compile(
     r"|lire aussi|sur le même sujet|leggi anche|lee también|関連記事|関連ニュース)",
     re.IGNORECASE,
 )
+_CLASSED = etree.XPath("//*[@class or @id]")
+# Headings of related blocks (h2-h5, strong, header, span.*title*), in document order.
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "strong", "header", "span")
 _READ_MORE_PARAGRAPH = re.compile(r"^\s*(read more|read also|see also|also read|читайте также)\s*:", re.I)
 _TAG_SPLIT = re.compile(r"\s*[,;]\s*")
 _MIN_TITLE_CHARS = 12
+_NAV = frozenset({"nav"})
+_NAV_OR_FOOTER = frozenset({"nav", "footer"})
 
 
 def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
@@ -44,14 +52,18 @@ def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
     return _unique(spec_values(root, profile.article.get("tags")))
 
 
-def generic_tags(scope: HtmlElement, structured: StructuredData) -> list[str]:
-    """Tags from visible tag lists, then article:tag meta, then JSON-LD or meta keywords."""
-    links = [
+def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | None = None) -> list[str]:
+    """Tags from visible tag lists, then article:tag meta, then JSON-LD or meta keywords.
+
+    `marks` (the page's class/id text) lets a page without any tag-list class skip that selector.
+    """
+    selector = _TAG_LINKS if marks is None or _TAG_MARK.search(marks) else "a[rel~=tag]"
+    links = [  # one union query: document order, no duplicates
         a
-        for a in [*select(scope, "a[rel~=tag]"), *select(scope, _TAG_CONTAINERS)]
+        for a in select(scope, selector)
         if "category" not in (a.get("rel") or "") and not in_boilerplate(a) and not in_comments(a)
     ]
-    tags = _unique(element_text(a).lstrip("#") for a in _document_order(links))
+    tags = _unique(element_text(a).lstrip("#") for a in links)
     if tags:
         return tags
     tags = _unique(structured.meta.get("article:tag", []))
@@ -74,14 +86,22 @@ def profile_related(root: HtmlElement, profile: SiteProfile, base_url: str) -> l
     return _resolve_pairs(pairs, base_url)
 
 
-def generic_related(scope: HtmlElement, root: HtmlElement, base_url: str) -> list[tuple[str, str]]:
-    """(url, title) pairs from related-article blocks, excluding nav, sidebars and inline body links."""
+def generic_related(
+    scope: HtmlElement, root: HtmlElement, base_url: str, marks: str | None = None
+) -> list[tuple[str, str]]:
+    """(url, title) pairs from related-article blocks, excluding nav, sidebars and inline body links.
+
+    `marks` (the page's class/id text) lets a page without any related-block class skip that walk.
+    """
     blocks: list[HtmlElement] = []
-    for element in root.xpath("//*[@class or @id]"):
-        marker = f"{element.get('class', '')} {element.get('id', '')}"
-        if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
-            blocks.append(element)
-    for heading in root.xpath("//h2|//h3|//h4|//h5|//strong|//header|//span[contains(@class,'title')]"):
+    if marks is None or _RELATED_BLOCK.search(marks):
+        for element in _CLASSED(root):
+            marker = f"{element.get('class', '')} {element.get('id', '')}"
+            if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
+                blocks.append(element)
+    for heading in root.iter(*_HEADING_TAGS):
+        if heading.tag == "span" and "title" not in (heading.get("class") or ""):
+            continue
         if _RELATED_HEADING.match(element_text(heading)):
             parent = heading.getparent()
             if parent is not None:
@@ -99,7 +119,7 @@ def generic_related(scope: HtmlElement, root: HtmlElement, base_url: str) -> lis
         seen_blocks.append(block)
         for anchor in block.iter("a"):
             title = element_text(anchor)
-            if len(title) >= _MIN_TITLE_CHARS and not anchor.xpath("ancestor::nav"):
+            if len(title) >= _MIN_TITLE_CHARS and not has_ancestor(anchor, _NAV):
                 pairs.append((anchor.get("href") or "", title))
     page = urldefrag(base_url)[0]
     return [(u, t) for u, t in _resolve_pairs(pairs, base_url) if u != page]
@@ -107,7 +127,7 @@ def generic_related(scope: HtmlElement, root: HtmlElement, base_url: str) -> lis
 
 def _sitewide(block: HtmlElement, scope: HtmlElement) -> bool:
     """A block in the page furniture (sidebar, footer, nav) rather than with the article."""
-    if block.xpath("ancestor-or-self::nav | ancestor-or-self::footer"):
+    if has_ancestor(block, _NAV_OR_FOOTER, or_self=True):
         return True
     inside_scope = block is scope or scope in block.iterancestors()
     return not inside_scope and in_boilerplate(block)
@@ -130,15 +150,6 @@ def _resolve_pairs(pairs: list[tuple[str, str]], base_url: str) -> list[tuple[st
         seen.add(url)
         resolved.append((url, normalize_space(title)))
     return resolved
-
-
-def _document_order(elements: list[HtmlElement]) -> list[HtmlElement]:
-    unique = {id(e): e for e in elements}
-    if len(unique) < 2:
-        return list(unique.values())
-    root = elements[0].getroottree().getroot()
-    position = {id(e): i for i, e in enumerate(root.iter())}
-    return sorted(unique.values(), key=lambda e: position.get(id(e), 0))
 
 
 def _unique(values) -> list[str]:

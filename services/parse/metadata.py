@@ -26,6 +26,9 @@ _BYLINE_SELECTOR = (
     " .article-author, .author a, .byline a, .byline, .author, .article__author, [class*=author-name],"
     " [class*=byline__author], .entry-author, .post-author, .autor, .author_name, .story-byline"
 )
+# The selectors above that do not test a class: all the others need one of `_BYLINE_MARK`'s fragments.
+_BYLINE_ATTRIBUTE_SELECTOR = "[rel~=author], [data-component*=byline]"
+_BYLINE_MARK = re.compile(r"byline|contributor|signature|author|autor")
 _BY_PREFIX = re.compile(
     r"^(?:by|von|par|por|di|door|av|af|автор|текст|written by|posted by|reporting by|story by)\s*[:\-]?\s+",
     re.I,
@@ -88,6 +91,7 @@ def find_authors(
     structured: StructuredData,
     profile: SiteProfile | None,
     site_name: str | None,
+    bylines: list[HtmlElement] | None = None,
 ) -> list[str]:
     """Person names credited with the article; organisations and the publisher are not authors."""
     publisher = ld_text(structured.article.get("publisher"))
@@ -108,7 +112,7 @@ def find_authors(
         candidates = [microdata_name(e) for e in structured.microdata.get("author", ()) if not in_comments(e)]
         candidates = [c for c in candidates if c]
     if not candidates:
-        candidates = _byline_names(scope)
+        candidates = _byline_names(scope, bylines)
     if not candidates:
         for name in ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author"):
             for value in structured.meta.get(name, ()):
@@ -162,8 +166,18 @@ def find_site_name(root: HtmlElement, structured: StructuredData) -> str | None:
     return None
 
 
-def _byline_names(scope: HtmlElement) -> list[str]:
-    for element in select(scope, _BYLINE_SELECTOR):
+def byline_elements(scope: HtmlElement, marks: str | None = None) -> list[HtmlElement]:
+    """Byline blocks of the article in document order; read once, used for authors and body cleanup.
+
+    `marks` (the page's class/id text) lets a page without any byline class skip the class selectors.
+    """
+    if marks is not None and not _BYLINE_MARK.search(marks):
+        return select(scope, _BYLINE_ATTRIBUTE_SELECTOR)
+    return select(scope, _BYLINE_SELECTOR)
+
+
+def _byline_names(scope: HtmlElement, bylines: list[HtmlElement] | None = None) -> list[str]:
+    for element in select(scope, _BYLINE_SELECTOR) if bylines is None else bylines:
         if in_comments(element) or in_boilerplate(element):
             continue
         lines = [line for line in multiline_text(element).split("\n") if line.strip()]
@@ -173,10 +187,10 @@ def _byline_names(scope: HtmlElement) -> list[str]:
     return _by_phrase(scope)
 
 
-def byline_lines(scope: HtmlElement) -> set[str]:
+def byline_lines(scope: HtmlElement, bylines: list[HtmlElement] | None = None) -> set[str]:
     """Every line of the article's byline blocks (name, role, place), to keep them out of the body."""
     lines: set[str] = set()
-    for element in select(scope, _BYLINE_SELECTOR):
+    for element in select(scope, _BYLINE_SELECTOR) if bylines is None else bylines:
         if not in_comments(element) and len(element_text(element)) <= 200:
             lines.update(line for line in multiline_text(element).split("\n") if line.strip())
     return lines

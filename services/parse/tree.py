@@ -33,7 +33,13 @@ _NON_HTML_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "ap
 _TAG = re.compile(r"<\s*(?:!doctype|html|head|body|meta|title|div|p|article|span|a|table|br)\b", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DEEPER_THAN = etree.XPath("boolean(//*[count(ancestor::*) > $limit])")
+# The same test for the default limit as a chain of child steps: one pass over the tree instead of
+# counting every element's ancestors (~10 µs instead of ~60-190 µs on ordinary pages).
+_DEEPER_THAN_MAX = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 2) + ")")
 _CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Every class and id value of the page as plain strings: one C-level scan that lets a layer skip
+# its selector queries when none of its markers occurs anywhere on the page.
+_CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False, collect_ids=False)
 
 
@@ -76,6 +82,11 @@ def parse_text(text: str) -> HtmlElement:
     return root
 
 
+def class_id_text(root: HtmlElement) -> str:
+    """All class and id attribute values of the page, space-joined (a cheap marker index)."""
+    return " ".join(_CLASS_AND_ID(root))
+
+
 def tree_depth(root: HtmlElement) -> int:
     """Deepest element nesting below the root (evaluated inside libxml2, no Python recursion)."""
     deepest = 0
@@ -86,6 +97,8 @@ def tree_depth(root: HtmlElement) -> int:
 
 def too_deep(root: HtmlElement, limit: int = MAX_DEPTH) -> bool:
     """Whether any element is nested more than `limit` levels deep."""
+    if limit == MAX_DEPTH and root.getparent() is None:
+        return bool(_DEEPER_THAN_MAX(root))
     return bool(_DEEPER_THAN(root, limit=limit))
 
 

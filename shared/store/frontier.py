@@ -188,6 +188,25 @@ def record_attempt_failure(
     return delay
 
 
+def record_redelivery(session: Session, url_id: int, stage: str, reason: str, max_attempts: int) -> bool:
+    """Count a delivery whose previous run died without an answer (the worker process was killed, or
+    crashed on this very page). True when the URL is failed with `reason` for good: a page that kills
+    every worker that touches it must not loop forever. A URL past `stage` is left alone."""
+    row = get_url(session, url_id, lock=True)
+    if row is None or STAGE_FOR_STATE.get(row.state) != stage:
+        return False
+    now = utcnow()
+    row.stage_attempts += 1
+    row.attempts += 1
+    row.last_error_stage, row.last_error_reason, row.last_error_at = stage, reason, now
+    row.last_error_detail = f"a {stage} attempt ended without an answer (worker lost)"
+    row.updated_at = now
+    if row.stage_attempts >= max_attempts:
+        row.state, row.next_due_at = "failed", None
+    session.flush()
+    return row.state == "failed"
+
+
 def due_for_dispatch(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[tuple[int, str]]:
     """(url id, stage) of items whose stage should run but has not been published lately:
     a crash between commit and publish, or a lost message (retries are stamped with their due time)."""

@@ -101,16 +101,31 @@ def article_entities(session: Session, article_id: int) -> list[dict[str, Any]]:
 
 
 def article_revisions(session: Session, article_id: int) -> list[dict[str, Any]]:
-    """Earlier versions of the article's content. Filled once revisions are stored (migration 0004)."""
-    return []
+    """Every stored content of the article, oldest first: what changed, when it was seen, the diff."""
+    rows = session.execute(
+        select(models.ArticleRevision)
+        .where(models.ArticleRevision.article_id == article_id)
+        .order_by(models.ArticleRevision.revision)
+    ).scalars()
+    return [
+        {
+            "revision": r.revision,
+            "seen_at": r.seen_at.isoformat(),
+            "changed_fields": list(r.changed_fields or []),
+            "title": r.title,
+            "lead": r.lead,
+            "body": r.body,
+            "diff": r.diff,
+        }
+        for r in rows
+    ]
 
 
-# Comment events --------------------------------------------------------------------------------
-# Until comment events get their own table (migration 0004) they are derived: every stored version
-# of a comment is an event ("new" for version 1, "edited" after), and a comment's `missing_since`
-# is a "deleted" event. Order: event time, then kind rank (versions before deletions), then row id.
+# Comment events ---------------------------------------------------------------------------------
+# Events are rows of `comment_events`, written by the store in the order newsflow saw the changes;
+# their id is the stream position. A client may also start from a time (`since=` an ISO instant).
 
-VERSION_RANK, DELETED_RANK = 0, 1
+EVENT_RANK = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,57 +156,29 @@ class CommentEvent:
 def comment_events(
     session: Session, article_id: int, *, after: EventPosition | None = None, limit: int = 100
 ) -> list[CommentEvent]:
-    """The article's comment changes in order, strictly after `after` (from the start when None)."""
-    version, comment = models.CommentVersion, models.Comment
-    version_stmt = (
-        select(version, comment.key, comment.parent_key, comment.author)
-        .join(comment, comment.id == version.comment_id)
-        .where(comment.article_id == article_id)
+    """The article's comment changes in the order they were seen, strictly after `after`
+    (or from a time on, for a position with rank -1; from the start when None)."""
+    event, comment, version = models.CommentEvent, models.Comment, models.CommentVersion
+    stmt = (
+        select(event, comment.key, comment.parent_key, comment.author, version.text, version.edited_at)
+        .join(comment, comment.id == event.comment_id)
+        .outerjoin(version, and_(version.comment_id == event.comment_id, version.version == event.version))
+        .where(event.article_id == article_id)
     )
-    deleted_stmt = select(comment).where(comment.article_id == article_id, comment.missing_since.is_not(None))
     if after is not None:
-        version_stmt = version_stmt.where(_after(version.seen_at, version.id, VERSION_RANK, after))
-        deleted_stmt = deleted_stmt.where(_after(comment.missing_since, comment.id, DELETED_RANK, after))
-    version_stmt = version_stmt.order_by(version.seen_at, version.id).limit(limit)
-    deleted_stmt = deleted_stmt.order_by(comment.missing_since, comment.id).limit(limit)
-
-    events = [
+        stmt = stmt.where(event.happened_at >= after.at if after.rank < EVENT_RANK else event.id > after.row_id)
+    rows = session.execute(stmt.order_by(event.id).limit(limit)).all()
+    return [
         CommentEvent(
-            kind="new" if v.version == 1 else "edited",
-            at=v.seen_at,
+            kind=e.kind,
+            at=e.happened_at,
             comment_id=key,
             parent_id=parent,
             author=author,
-            version=v.version,
-            text=v.text,
-            edited_at=v.edited_at,
-            position=EventPosition(v.seen_at, VERSION_RANK, v.id),
+            version=e.version,
+            text=None if e.kind == "deleted" else text,
+            edited_at=None if e.kind == "deleted" else edited_at,
+            position=EventPosition(e.happened_at, EVENT_RANK, e.id),
         )
-        for v, key, parent, author in session.execute(version_stmt).all()
+        for e, key, parent, author, text, edited_at in rows
     ]
-    events += [
-        CommentEvent(
-            kind="deleted",
-            at=c.missing_since,
-            comment_id=c.key,
-            parent_id=c.parent_key,
-            author=c.author,
-            version=None,
-            text=None,
-            edited_at=None,
-            position=EventPosition(c.missing_since, DELETED_RANK, c.id),
-        )
-        for c in session.execute(deleted_stmt).scalars()
-        if c.missing_since is not None
-    ]
-    events.sort(key=lambda e: (e.position.at, e.position.rank, e.position.row_id))
-    return events[:limit]
-
-
-def _after(at_col: Any, id_col: Any, rank: int, after: EventPosition) -> ColumnElement[bool]:
-    """Rows of one source (fixed `rank`) that come strictly after `after` in (time, rank, id) order."""
-    if rank > after.rank:
-        return at_col >= after.at
-    if rank < after.rank:
-        return at_col > after.at
-    return or_(at_col > after.at, and_(at_col == after.at, id_col > after.row_id))

@@ -186,3 +186,54 @@ def test_links_resolve_in_both_directions(session):
     ).all()
     assert targets == [(early_url, early_id), (late_url, late_id)]
     assert count(session, models.Link) == 2
+
+
+def test_revisions_are_kept_and_bad_fetches_refused(session):
+    record = load_expected("sputnik_2017_tillerson_lavrov")
+    first = articles.upsert_article(session, record, None)
+    paragraphs = list(record.body_paragraphs)
+    paragraphs[7] = paragraphs[7].replace("did not take questions", "did not take questions from reporters")
+    revised = articles.upsert_article(session, dataclasses.replace(record, body_paragraphs=tuple(paragraphs)), None)
+    truncated = articles.upsert_article(session, dataclasses.replace(record, body_paragraphs=tuple(paragraphs[:1])), None)
+    error_page = articles.upsert_article(session, dataclasses.replace(record, title="404 Not Found"), None)
+    assert (revised.outcome, revised.changed_fields) == (Outcome.UPDATED, ("body",))
+    assert (truncated.outcome, truncated.suspect_reason) == (Outcome.UNCHANGED, "body_shrank")
+    assert (error_page.outcome, error_page.suspect_reason) == (Outcome.UNCHANGED, "error_page")
+    rows = session.execute(
+        select(models.ArticleRevision.revision, models.ArticleRevision.changed_fields, models.ArticleRevision.diff)
+        .where(models.ArticleRevision.article_id == first.article_id)
+        .order_by(models.ArticleRevision.revision)
+    ).all()
+    assert [(r.revision, r.changed_fields) for r in rows] == [(1, []), (2, ["body"])]
+    assert "+Tillerson did not take questions from reporters" in rows[1].diff
+    article = articles.get_article(session, first.article_id)
+    assert (article.revision_count, article.title) == (2, record.title)
+    assert "from reporters" in article.body
+
+
+def test_comment_events_are_ordered_and_written_once(session):
+    first = load_expected("sputnik_2017_tillerson_lavrov")
+    later = load_expected("sputnik_2017_tillerson_lavrov.later")
+    article_id = articles.upsert_article(session, first, None).article_id
+    articles.upsert_comments(session, article_id, first.comments)
+    articles.upsert_comments(session, article_id, later.comments)
+    articles.upsert_comments(session, article_id, later.comments)
+    without = [c for c in later.comments if c.id != "1050773838"]
+    articles.upsert_comments(session, article_id, without)
+    articles.upsert_comments(session, article_id, without)
+    articles.upsert_comments(session, article_id, later.comments)
+    events = session.execute(
+        select(models.Comment.key, models.CommentEvent.kind, models.CommentEvent.seq)
+        .join(models.Comment, models.Comment.id == models.CommentEvent.comment_id)
+        .where(models.CommentEvent.article_id == article_id)
+        .order_by(models.CommentEvent.id)
+    ).all()
+    assert len(events) == 20 + 3 + 1 + 1 + 1
+    assert [tuple(e) for e in events[20:]] == [
+        ("1050774166", "edited", 2),
+        ("1052010612", "new", 1),
+        ("1052011346", "new", 1),
+        ("1052013357", "new", 1),
+        ("1050773838", "deleted", 2),
+        ("1050773838", "restored", 3),
+    ]
