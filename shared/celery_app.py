@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from functools import cache
 from typing import Any
 
+import redis
 from celery import Celery, Task, signals
 from kombu import Queue
 
@@ -88,14 +91,15 @@ class StageTask(Task):
         from shared.exporter import item_origin
 
         settings = get_settings()
-        if (self.request.delivery_info or {}).get("redelivered") and self.stage in URL_STAGES:
-            # The broker handed this message back: the run before died without an answer.
+        runs = _count_run(settings, self.stage, item_id)
+        if runs > settings.task_max_attempts:
+            # Every earlier run of this item at this stage died without an answer (a crash, a kill):
+            # a page that kills each worker that touches it must not loop forever.
             with session_scope(settings.database_url) as session:
-                failed = frontier.record_redelivery(
-                    session, item_id, self.stage, "worker_lost", settings.task_max_attempts
-                )
+                failed = frontier.record_redelivery(session, item_id, self.stage, "worker_lost", runs - 1)
             if failed:
                 log.warning("item failed: workers died on it", extra={"stage": self.stage, "item_id": item_id})
+                _forget_runs(self.stage, item_id)
                 return "failed"
         url, enqueued_at = item_origin(settings, self.stage, item_id)
         context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None, url=url)
@@ -103,16 +107,46 @@ class StageTask(Task):
             try:
                 result = handler(item_id)
             except Exception as exc:
+                _forget_runs(self.stage, item_id)
                 delay = record_failure(settings, self.stage, item_id, exc)
                 outcome, reason = metrics.finish_task(clock, None, reason=classify(exc)[0], retrying=delay is not None)
                 _log_task(clock, outcome, reason)
                 if delay is not None:
                     raise self.retry(countdown=min(delay, VISIBILITY_TIMEOUT - 60), max_retries=None) from None
                 return "failed"
+            _forget_runs(self.stage, item_id)
             publish_all(result)
             outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=enqueued_at)
             _log_task(clock, outcome, reason, result=result.outcome)
             return result.outcome
+
+
+@cache
+def _runs_client() -> redis.Redis | None:
+    url = get_settings().shared_redis_url
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) if url else None
+
+
+def _count_run(settings: Any, stage: str, item_id: int) -> int:
+    """Count a run of (stage, item) that has not answered yet; 0 when not a URL stage or Redis is away.
+    The count survives the process, so it sees runs that a crash or SIGKILL ended (one round trip)."""
+    client = _runs_client()
+    if client is None or stage not in URL_STAGES:
+        return 0
+    key = f"newsflow:runs:{stage}:{item_id}"
+    try:
+        runs, _ = client.pipeline(transaction=False).incr(key).expire(key, VISIBILITY_TIMEOUT * 2).execute()
+    except redis.RedisError:
+        return 0
+    return int(runs)
+
+
+def _forget_runs(stage: str, item_id: int) -> None:
+    """The run answered (success or a recorded failure): only unanswered runs count."""
+    client = _runs_client()
+    if client is not None and stage in URL_STAGES:
+        with contextlib.suppress(redis.RedisError):
+            client.delete(f"newsflow:runs:{stage}:{item_id}")
 
 
 def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Long-running services log JSON lines (task, url, reason); interactive commands keep short text.
     service = args.command in ("worker", "beat", "api")
     configure_logging(os.environ.get("NEWSFLOW_LOG_LEVEL", "INFO" if service else "WARNING"), structured=service)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not ours to show
     try:
         settings = get_settings()
     except Exception as exc:
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = feeds.add_parser("add", help="register a feed (RSS, Atom, JSON Feed, sitemap or a home page linking one)")
     p.add_argument("urls", nargs="+", metavar="URL")
     p.set_defaults(func=cmd_feeds_add)
+    p = feeds.add_parser("poll", help="poll registered feeds now (also un-parks them)")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.set_defaults(func=cmd_feeds_poll)
     p = feeds.add_parser("list", help="list feeds and their polling state")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_feeds_list)
@@ -224,6 +229,24 @@ def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
     _publish(settings, [("feed", a.feed_id) for a in added])
     for a in added:
         print(f"{a.feed_id}\t{'added' if a.created else 'known'}\t{a.url}")
+    return 0
+
+
+def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store import feeds
+
+    urls = _validate(args.urls)
+    ensure_schema(settings)
+    with session_scope(settings.database_url) as session:
+        found = {u: feeds.find_feed(session, u) for u in urls}
+        unknown = [u for u, feed in found.items() if feed is None]
+        if unknown:
+            raise CliError(f"unknown feed: {unknown[0]} (register it with `newsflow feeds add`)", EXIT_USAGE)
+        ids = [feeds.add_feed(session, u).feed_id for u in urls]
+        feeds.make_due(session, ids)
+    _publish(settings, [("feed", feed_id) for feed_id in ids])
+    print(f"{len(ids)} feed(s) due for a poll now")
     return 0
 
 

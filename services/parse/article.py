@@ -54,6 +54,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     lead, paragraphs = _find_text(root, url, profile, title, structured, marks)
     if not profile:
         paragraphs = body.drop_page_furniture(paragraphs, title, authors, metadata.byline_lines(scope, bylines))
+        paragraphs = body.drop_signup_blocks(paragraphs, root, marks)
     published, updated, date_sources = _find_dates(root, scope, structured, url, profile, tz)
     comment_list = _find_comments(root, structured, profile, tz)
     widgets = comments.find_widgets(root, url, marks)

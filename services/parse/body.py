@@ -27,10 +27,12 @@ _LEAD_SELECTORS = (
     "[itemprop~=description]:not(meta)", "[data-gu-name=standfirst]", "[class*=standfirst]", "[class*=__lead]",
     "[class*=-lead]", "[class*=_lead]", ".lead", "[class*=dek]", ".chapo", ".chapeau", "[class*=summary]",
     "[id*=summary]", "[class*=__intro]", "[class*=-intro]", ".intro", "[class*=teaser]", "[class*=subtitle]",
-    "[class*=subheadline]", "[class*=excerpt]", "h2.strapline",
+    "[class*=subheadline]", "[class*=excerpt]", "h2.strapline", "p[class*=__desc]",
 )  # fmt: skip
 # Every class/id fragment `_LEAD_SELECTORS` tests; the other two test itemprop and data-gu-name.
-_LEAD_MARK = re.compile(r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline")
+_LEAD_MARK = re.compile(r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline|__desc")
+_SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri", re.I)
+_CLASSED = etree.XPath("//*[@class or @id]")
 _GU_NAME = etree.XPath("//@data-gu-name", smart_strings=False)
 _DATELINE = re.compile(
     r"^\W*(?:published|posted|updated|date|veröffentlicht|publié|опубликовано)?[\s:]*"
@@ -125,13 +127,34 @@ def drop_page_furniture(
 ) -> list[str]:
     """Remove the headline, byline and dateline lines extractors leave at the top of the body."""
     names = {a.casefold() for a in authors} | {line.casefold() for line in byline or ()}
+    # Extractors may run a byline's name and role lines together ("Jane DoeBusiness reporter").
+    pieces = sorted({line.casefold().replace(" ", "") for line in byline or ()}, key=len, reverse=True)
     kept = []
     for index, paragraph in enumerate(paragraphs):
         head = index < 6 and len(paragraph) <= 120
-        if paragraph == title or (head and _is_furniture(paragraph, names)):
+        run_together = bool(pieces) and head and not _remove_all(paragraph.casefold().replace(" ", ""), pieces)
+        if paragraph == title or (head and (run_together or _is_furniture(paragraph, names))):
             continue
         kept.append(paragraph)
     return kept
+
+
+def _remove_all(text: str, pieces: list[str]) -> str:
+    for piece in pieces:
+        text = text.replace(piece, "")
+    return text
+
+
+def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> list[str]:
+    """Remove the text of newsletter sign-up and subscribe boxes that CMSs place inside the body."""
+    if not _SIGNUP_MARK.search(marks):
+        return paragraphs
+    boxed: set[str] = set()
+    for box in _CLASSED(root):
+        # a box is short; a long element named so ("newsletter-post") is the post itself
+        if _SIGNUP_MARK.search(f"{box.get('class', '')} {box.get('id', '')}") and len(box.text_content()) <= 500:
+            boxed.update(element_text(e) for e in box.iter(*_PARAGRAPH_TAGS, "div", "span", "label"))
+    return [p for p in paragraphs if p not in boxed]
 
 
 def _is_furniture(paragraph: str, names: set[str]) -> bool:

@@ -28,7 +28,7 @@ _TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
 _TAG_MARK = re.compile(r"tag|keywords|topics")
 _RELATED_BLOCK = re.compile(
     r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
-    r"|read-?more|readmore|inject|storylink|more-?articles",
+    r"|read-?more|readmore|inject|storylink|more-?articles|catcher",
     re.IGNORECASE,
 )
 _RELATED_HEADING = re.compile(
@@ -109,6 +109,9 @@ def generic_related(
     for paragraph in scope.iter("p"):
         if _READ_MORE_PARAGRAPH.match(element_text(paragraph)):
             blocks.append(paragraph)
+    if len(blocks) > 1:  # report blocks in page order, whichever rule found them
+        position = {id(e): i for i, e in enumerate(root.iter())}
+        blocks.sort(key=lambda e: position.get(id(e), 0))
     pairs: list[tuple[str, str]] = []
     seen_blocks: list[HtmlElement] = []
     for block in blocks:

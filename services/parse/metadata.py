@@ -33,6 +33,7 @@ _BY_PREFIX = re.compile(
     r"^(?:by|von|par|por|di|door|av|af|автор|текст|written by|posted by|reporting by|story by)\s*[:\-]?\s+",
     re.I,
 )
+_BY_WORD = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af|автор|текст)\s*:?\s*$", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|&|\u0438\b|/)\s*", re.IGNORECASE)
 _NOT_A_NAME = re.compile(
     r"https?://|@|\d{3,}|staff|editor(ial)?s?\b|redaktion|agency|news|press|team|admin|reporters?\b|updated"
@@ -180,7 +181,8 @@ def _byline_names(scope: HtmlElement, bylines: list[HtmlElement] | None = None) 
     for element in select(scope, _BYLINE_SELECTOR) if bylines is None else bylines:
         if in_comments(element) or in_boilerplate(element):
             continue
-        lines = [line for line in multiline_text(element).split("\n") if line.strip()]
+        # "By" alone on its line (its own element, as in tagDiv themes) is a label, not a name.
+        lines = [line for line in multiline_text(element).split("\n") if line.strip() and not _BY_WORD.match(line)]
         line = next((x for x in lines if _BY_PREFIX.match(x)), lines[0] if lines else "")
         if line and len(line) <= 120:
             return [line]

@@ -50,6 +50,12 @@ def find_feed(session: Session, url: str) -> Feed | None:
     return session.execute(select(Feed).where(Feed.url_hash == url_hash(canonicalize_url(url)))).scalar_one_or_none()
 
 
+def make_due(session: Session, feed_ids: list[int]) -> None:
+    """Make feeds due for a poll now."""
+    if feed_ids:
+        session.execute(update(Feed).where(Feed.id.in_(feed_ids)).values(next_check_at=utcnow(), dispatched_at=None))
+
+
 def list_feeds(session: Session) -> list[Feed]:
     """All feeds, oldest first."""
     return list(session.execute(select(Feed).order_by(Feed.id)).scalars())

@@ -188,23 +188,20 @@ def record_attempt_failure(
     return delay
 
 
-def record_redelivery(session: Session, url_id: int, stage: str, reason: str, max_attempts: int) -> bool:
-    """Count a delivery whose previous run died without an answer (the worker process was killed, or
-    crashed on this very page). True when the URL is failed with `reason` for good: a page that kills
-    every worker that touches it must not loop forever. A URL past `stage` is left alone."""
+def record_redelivery(session: Session, url_id: int, stage: str, reason: str, lost_runs: int) -> bool:
+    """Fail a URL whose `lost_runs` runs at `stage` all died without an answer (the worker process
+    was killed, or crashed on this very page) with `reason`. A URL past `stage` is left alone (False)."""
     row = get_url(session, url_id, lock=True)
     if row is None or STAGE_FOR_STATE.get(row.state) != stage:
         return False
     now = utcnow()
-    row.stage_attempts += 1
-    row.attempts += 1
+    row.attempts += lost_runs
+    row.stage_attempts += lost_runs
     row.last_error_stage, row.last_error_reason, row.last_error_at = stage, reason, now
-    row.last_error_detail = f"a {stage} attempt ended without an answer (worker lost)"
-    row.updated_at = now
-    if row.stage_attempts >= max_attempts:
-        row.state, row.next_due_at = "failed", None
+    row.last_error_detail = f"{lost_runs} {stage} runs ended without an answer (worker lost)"
+    row.state, row.next_due_at, row.updated_at = "failed", None, now
     session.flush()
-    return row.state == "failed"
+    return True
 
 
 def due_for_dispatch(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[tuple[int, str]]:

@@ -1,5 +1,5 @@
 """Read-side listings for the HTTP API: filtered article pages, comment event streams, and the
-parts of an article's view that other tables will hold (entities, revisions).
+parts of an article's view that the API adds (entities, revisions).
 
 Pages are keyset-paginated on immutable keys (article id; event time, kind, row id), so rows
 inserted while a client pages never shift, repeat or hide rows it has not reached yet.
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared import models
+from shared.store.enrichment import enrichment_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,13 @@ def _article_clauses(filters: ArticleFilter) -> list[ColumnElement[bool]]:
 
 
 def entity_clause(entity: str) -> ColumnElement[bool]:
-    """Articles mentioning `entity`. No entity table exists yet (migration 0003), so none do."""
-    return false()
+    """Articles mentioning `entity`, given by its key or its name in any case."""
+    wanted = " ".join(entity.split())
+    return exists().where(
+        models.ArticleEntity.article_id == models.Article.id,
+        models.ArticleEntity.entity_id == models.Entity.id,
+        or_(models.Entity.key == wanted.casefold(), func.lower(models.Entity.name) == wanted.lower()),
+    )
 
 
 def tag_keys(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -96,8 +102,8 @@ def tag_keys(session: Session, article_ids: Sequence[int]) -> dict[int, list[str
 
 
 def article_entities(session: Session, article_id: int) -> list[dict[str, Any]]:
-    """Named entities found in the article. Filled once the entity tables exist (migration 0003)."""
-    return []
+    """Named entities found in the article, with mention counts and aliases, most prominent first."""
+    return enrichment_view(session, article_id)["entities"]
 
 
 def article_revisions(session: Session, article_id: int) -> list[dict[str, Any]]:

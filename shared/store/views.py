@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from shared import models
+from shared.store.enrichment import enrichment_view
 
 
 def _iso(value: Any) -> Any:
@@ -55,6 +56,7 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
                 {"version": v.version, "text": v.text, "edited_at": _iso(v.edited_at), "seen_at": _iso(v.seen_at)}
             )
     return {
+        **enrichment_view(session, article_id),
         "id": article.id,
         "canonical_url": article.canonical_url,
         "first_seen_at": _iso(article.first_seen_at),

@@ -177,21 +177,53 @@ class Stack:
         return {u: (s, r) for u, s, r in rows}
 
 
+LEASE_TTL = 1800  # seconds; a crashed test's lease expires on its own
+
+
+@contextmanager
+def leased_redis_dbs(redis_url: str, count: int = 2) -> Iterator[list[str]]:
+    """Redis databases (1 to 12) no other test process on this server is using: concurrent e2e runs
+    (parallel CI jobs, a developer's second terminal) must not flush each other's broker."""
+    admin = redis_lib.Redis.from_url(redis_db(redis_url, 0))
+    token = uuid.uuid4().hex
+    held: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(held) < count:
+            for db in range(1, 13):
+                if db not in held and admin.set(f"newsflow:test-lease:{db}", token, nx=True, ex=LEASE_TTL):
+                    held.append(db)
+                    if len(held) == count:
+                        break
+            else:
+                if time.monotonic() > deadline:
+                    raise AssertionError("no free Redis database for an end-to-end stack")
+                time.sleep(0.5)
+        urls = [redis_db(redis_url, db) for db in held]
+        for url in urls:
+            client = redis_lib.Redis.from_url(url)
+            client.flushdb()
+            client.close()
+        yield urls
+    finally:
+        for db in held:
+            key = f"newsflow:test-lease:{db}"
+            if admin.get(key) == token.encode():
+                admin.delete(key)
+        admin.close()
+
+
 @contextmanager
 def running_stack(postgres_admin_url: str, redis_url: str, logs: Path, **extra_env: str) -> Iterator[Stack]:
     """A stack on a new database and emptied Redis databases; everything is stopped and dropped after."""
     db_url = create_database(postgres_admin_url, f"newsflow_e2e_{uuid.uuid4().hex[:10]}")
-    broker, state = redis_db(redis_url, 13), redis_db(redis_url, 14)
-    for url in (broker, state):
-        client = redis_lib.Redis.from_url(url)
-        client.flushdb()
-        client.close()
     logs.mkdir(parents=True, exist_ok=True)
-    stack = Stack(db_url, broker, state, logs, extra_env=dict(extra_env))
-    try:
-        stack.cli("db", "upgrade")
-        yield stack
-    finally:
-        stack.stop_all()
-        engine_for(db_url).dispose()
-        drop_database(postgres_admin_url, db_url)
+    with leased_redis_dbs(redis_url) as (broker, state):
+        stack = Stack(db_url, broker, state, logs, extra_env=dict(extra_env))
+        try:
+            stack.cli("db", "upgrade")
+            yield stack
+        finally:
+            stack.stop_all()
+            engine_for(db_url).dispose()
+            drop_database(postgres_admin_url, db_url)

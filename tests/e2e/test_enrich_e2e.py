@@ -5,22 +5,18 @@ and a syndicated copy on a second site linked as a near-duplicate."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
 from sqlalchemy import select
 
 from services.demosite.server import DemoSite
 from services.demosite.wire import ORIGINAL_PATH, WIRE_PATH, WireSite
 from services.enrich.scoring import load_labels, score_page, total
 from shared import models
-from shared.db import engine_for, session_scope
+from shared.db import session_scope
 from shared.store import articles, enrichment, views
-from tests.e2e.stack import Stack, redis_db
-from tests.helpers.databases import create_database, drop_database
+from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -38,24 +34,9 @@ MINIMUMS = {"person": (0.95, 0.95), "place": (0.95, 0.95), "organisation": (0.9,
 
 
 @pytest.fixture
-def enrich_stack(postgres_admin_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
-    """A migrated deployment like the `stack` fixture, on Redis databases of its own (11, 12) so that it
-    can run beside another e2e run on the same server."""
-    db_url = create_database(postgres_admin_url, f"newsflow_e2e_{uuid.uuid4().hex[:10]}")
-    broker, state = redis_db(redis_url, 11), redis_db(redis_url, 12)
-    for url in (broker, state):
-        client = redis_lib.Redis.from_url(url)
-        client.flushdb()
-        client.close()
-    (tmp_path / "logs").mkdir()
-    stack = Stack(db_url, broker, state, tmp_path / "logs")
-    try:
-        stack.cli("db", "upgrade")
-        yield stack
-    finally:
-        stack.stop_all()
-        engine_for(db_url).dispose()
-        drop_database(postgres_admin_url, db_url)
+def enrich_stack(stack: Stack) -> Stack:
+    """The shared `stack` fixture (its own database and leased Redis databases)."""
+    return stack
 
 
 def test_links_tags_entities_and_duplicates_with_real_workers(enrich_stack: Stack, site: DemoSite):

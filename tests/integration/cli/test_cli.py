@@ -1,0 +1,107 @@
+"""The `newsflow` command as a user runs it: a subprocess, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def run(*args: str, env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")} | env
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=REPO,
+        env=full,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"NEWSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def project(value: Any, shape: Any) -> Any:
+    """`value` cut down to the keys `shape` has (records carry extra keys beyond the fixtures')."""
+    if isinstance(shape, dict):
+        return {k: project(value[k], v) for k, v in shape.items()}
+    if isinstance(shape, list) and shape:
+        return [project(v, shape[0]) for v in value]
+    return value
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, starts: str) -> None:
+    assert result.returncode == code, result
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"newsflow: error: {starts}"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        (("enqueue", "not a url"), "invalid URL: URL contains whitespace"),
+        (("enqueue", "ftp://example.com/x"), "invalid URL: not an http(s) URL"),
+        (("enqueue", "https://example.com/ok", "javascript:alert(1)"), "invalid URL: not an http(s) URL"),
+        (("enqueue",), "no URLs given"),
+        (("enqueue", "--file", "/nonexistent/urls.txt"), "cannot read /nonexistent/urls.txt"),
+        (("feeds", "poll", "https://example.com/never-added.xml"), "unknown feed: https://example.com/never-added.xml"),
+        (("show", "https://example.com/never-seen/"), "unknown URL"),
+        (("repoll", "https://example.com/never-seen/"), "unknown URL"),
+        (("worker", "parse"), "no broker configured"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(env, args, starts):
+    one_line_error(run(*args, env=env), 2, starts)
+
+
+def test_unreachable_database_and_broker(env, postgres_admin_url):
+    dead_pg = {"NEWSFLOW_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    one_line_error(run("status", env=dead_pg), 1, "database unreachable (postgresql+psycopg://nobody@127.0.0.1:1/none)")
+    dead_broker = env | {"NEWSFLOW_BROKER_URL": "redis://127.0.0.1:1/0"}
+    result = run("enqueue", "https://example.com/a", env=dead_broker)
+    one_line_error(result, 1, "broker unreachable")
+    # The URL was stored before publishing: the scheduler's sweep will dispatch it.
+    status = json.loads(run("status", "--json", env=env).stdout)
+    assert status["states"] == {"queued": 1}
+
+
+def test_enqueue_twice_file_and_stdin(env, tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("# a comment\nhttps://example.com/a\n\nhttps://EXAMPLE.com/a#frag\n")
+    first = run("enqueue", "--file", str(listing), env=env)
+    assert first.returncode == 0
+    assert [line.split("\t") for line in first.stdout.splitlines()] == [
+        ["1", "queued", "https://example.com/a"],
+        ["1", "known", "https://example.com/a"],
+    ]
+    again = run(
+        "enqueue", "--file", "-", "https://example.com/b", env=env, input="https://example.com/a?utm_source=x\n"
+    )
+    assert [line.split("\t")[1] for line in again.stdout.splitlines()] == ["queued", "known"]
+    assert json.loads(run("status", "--json", env=env).stdout)["states"] == {"queued": 2}
+
+
+def test_parse_offline_matches_the_fixture(env):
+    page = REPO / "tests" / "fixtures" / "pages" / "sputnik_2017_tillerson_lavrov.html"
+    expected = json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    result = run("parse", "--url", expected["url"], str(page), env=env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert project(record, expected) == expected
+    assert record["body_text"].startswith(expected["lead"] + "\n\n" + expected["body_paragraphs"][0])
+    stdin = run("parse", "--url", expected["url"], "-", env=env, input=page.read_text(encoding="utf-8"))
+    assert project(json.loads(stdin.stdout)["comments"], expected["comments"]) == expected["comments"]
+    missing = run("parse", "/nonexistent.html", env=env)
+    one_line_error(missing, 2, "cannot read /nonexistent.html")
