@@ -107,6 +107,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield url
 
 
+@pytest.fixture
+def session(store_url: str):
+    """A session on `store_url`, committed at the end of the test."""
+    from shared.db import session_scope
+
+    with session_scope(store_url) as s:
+        yield s
+
+
 def _clear_process_caches() -> None:
     from services.ingest import stages as ingest_stages
     from shared.config import get_settings

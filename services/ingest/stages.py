@@ -8,14 +8,16 @@ follow-up work. They run the same in a Celery worker and in the embedded runner.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 
 import redis
+from sqlalchemy.orm import Session
 
 from services.ingest.feeds import FeedEntry, discover_feeds, parse_feed, parse_sitemap
 from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
-from shared.config import get_settings
+from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.errors import FeedError, InvalidURLError
 from shared.locks import single_instance
@@ -139,34 +141,38 @@ def _read_feed(result: FetchResult) -> tuple[str | None, list[FeedEntry]]:
 def sweep(_: int = 0) -> StageResult:
     """Re-publish items whose stage should be running but whose message was lost (a crash
     between commit and publish, a dead worker): the frontier state says which stage."""
-    settings = get_settings()
-    with single_instance(shared_redis(), "sweep", ttl=settings.sweep_interval_seconds) as acquired:
-        if not acquired:
-            return StageResult("skipped")
-        with session_scope() as session:
-            due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
-            frontier.mark_dispatched(session, [url_id for url_id, _ in due])
-    return StageResult("succeeded", tuple((stage, url_id) for url_id, stage in due))
+
+    def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
+        due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+        frontier.mark_dispatched(session, [url_id for url_id, _ in due])
+        return [(stage, url_id) for url_id, stage in due]
+
+    return _schedule("sweep", claim)
 
 
 def schedule_repolls(_: int = 0) -> StageResult:
     """Hand every article whose re-poll is due back to fetch (the due times live in the database)."""
-    settings = get_settings()
-    with single_instance(shared_redis(), "schedule_repolls", ttl=settings.sweep_interval_seconds) as acquired:
-        if not acquired:
-            return StageResult("skipped")
-        with session_scope() as session:
-            claimed = frontier.claim_due_repolls(session)
-    return StageResult("succeeded", tuple(("fetch", url_id) for url_id in claimed))
+    return _schedule("schedule_repolls", lambda session, _: [("fetch", i) for i in frontier.claim_due_repolls(session)])
 
 
 def schedule_feeds(_: int = 0) -> StageResult:
     """Hand every feed that is due to a poll task; the due time lives in the database."""
+
+    def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
+        due = feeds.due_feeds(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+        feeds.mark_feeds_dispatched(session, due)
+        return [("feed", feed_id) for feed_id in due]
+
+    return _schedule("schedule_feeds", claim)
+
+
+def _schedule(name: str, claim: Callable[[Session, Settings], list[tuple[str, int]]]) -> StageResult:
+    """Run one scheduler pass under its lock: only one process across the deployment claims at a time,
+    and what it claims is stamped in the same transaction, so each due item becomes one task."""
     settings = get_settings()
-    with single_instance(shared_redis(), "schedule_feeds", ttl=settings.sweep_interval_seconds) as acquired:
+    with single_instance(shared_redis(), name, ttl=settings.sweep_interval_seconds) as acquired:
         if not acquired:
             return StageResult("skipped")
         with session_scope() as session:
-            due = feeds.due_feeds(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
-            feeds.mark_feeds_dispatched(session, due)
-    return StageResult("succeeded", tuple(("feed", feed_id) for feed_id in due))
+            work = claim(session, settings)
+    return StageResult("succeeded", tuple(work))

@@ -30,7 +30,9 @@ _LEAD_SELECTORS = (
     "[class*=subheadline]", "[class*=excerpt]", "h2.strapline", "p[class*=__desc]",
 )  # fmt: skip
 # Every class/id fragment `_LEAD_SELECTORS` tests; the other two test itemprop and data-gu-name.
-_LEAD_MARK = re.compile(r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline|__desc")
+_LEAD_MARK = re.compile(
+    r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline|__desc"
+)
 _SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri", re.I)
 _CLASSED = etree.XPath("//*[@class or @id]")
 _GU_NAME = etree.XPath("//@data-gu-name", smart_strings=False)
