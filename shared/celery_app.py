@@ -100,6 +100,7 @@ class StageTask(Task):
             if failed:
                 log.warning("item failed: workers died on it", extra={"stage": self.stage, "item_id": item_id})
                 _forget_runs(self.stage, item_id)
+                metrics.record_worker_lost(self.stage)
                 return "failed"
         url, enqueued_at = item_origin(settings, self.stage, item_id)
         context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None, url=url)

@@ -224,6 +224,11 @@ def _count_failure(clock: TaskClock, reason: str) -> None:
         ROBOTS_DENIED.labels(group).inc()
 
 
+def record_worker_lost(stage: str) -> None:
+    """An item failed because every worker that ran it died (no handler outcome to account for)."""
+    TASKS.labels(stage, "failed", "worker_lost").inc()
+
+
 # --- helpers the stages call -----------------------------------------------------------------------
 
 

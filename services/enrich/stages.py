@@ -14,6 +14,7 @@ from services.enrich.enrichment import Enrichment, enrich_record
 from services.enrich.fingerprint import similarity
 from services.enrich.gazetteer import load_gazetteer
 from services.enrich.links import FollowPolicy, link_edges, match_hashes, select_follow, slash_variant
+from shared import metrics
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.errors import InvalidURLError
@@ -54,6 +55,8 @@ def enrich_article(url_id: int) -> StageResult:
         )
         duplicates = _link_near_duplicates(session, article_id, result, settings.duplicate_similarity)
         frontier.advance(session, url_id, "parsed", "enriched")
+    metrics.record_tags(len(result.tags))
+    metrics.record_entities(len(result.entities))
     log.info(
         "article enriched",
         extra={
@@ -104,7 +107,7 @@ def resolve_links(url_id: int) -> StageResult:
         edges = link_edges(record.related_links, record.url)
         graph.set_article_links(session, article.id, edges, exact_kinds=("related",))
         variants = {e.target_hash: url_hash(v) for e in edges if (v := slash_variant(e.target_url))}
-        graph.resolve_links(
+        resolved = graph.resolve_links(
             session,
             article.id,
             article.canonical_hash,
@@ -122,6 +125,7 @@ def resolve_links(url_id: int) -> StageResult:
             if new.created:
                 queued.append(("fetch", new.url_id))
         frontier.advance(session, url_id, "enriched", "done")
+    metrics.record_links(sum(resolved), queued=len(queued))
     if queued:
         log.info("related links queued", extra={"url": record.url, "article_id": article.id, "queued": len(queued)})
     return StageResult("succeeded", tuple(queued))

@@ -24,6 +24,7 @@ import httpx
 from services.ingest.guard import AddressPolicy, check_url_host, resolve_host
 from services.ingest.politeness import Politeness
 from services.ingest.robots import RobotsCache
+from shared import metrics
 from shared.config import Settings
 from shared.errors import FetchError
 
@@ -173,7 +174,7 @@ class Fetcher:
             delay = self._settings.politeness_delay
             if check_robots:
                 delay = max(delay, self.robots.crawl_delay(str(target)) or 0.0)
-            self.politeness.wait(target.host, delay)
+            metrics.record_politeness_wait(self.politeness.wait(target.host, delay))
             # The total timeout starts after the first politeness wait: waiting is not the server's fault.
             deadline = deadline or time.monotonic() + self._settings.fetch_total_timeout
             response = self._send(target, headers, cookies, deadline)

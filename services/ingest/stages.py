@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.ingest.feeds import FeedEntry, discover_feeds, parse_feed, parse_sitemap
 from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
+from shared import metrics
 from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.errors import FeedError, InvalidURLError
@@ -50,12 +51,16 @@ def fetch_url(url_id: int) -> StageResult:
             return StageResult("skipped")
         url, etag, last_modified = row.url, row.etag, row.last_modified
     result = fetcher().fetch(url, etag=etag, last_modified=last_modified)
+    metrics.record_fetch(result.final_url, len(result.body))
     with session_scope() as session:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "queued":
             return StageResult("skipped")
+        repoll = row.repoll_count > 0
         if result.not_modified:
             frontier.advance(session, url_id, "queued", "done")
+            if repoll:
+                metrics.record_repoll_done(False)
             return StageResult("not_modified")
         fetch_id, stored = fetches.save_fetch(
             session,
@@ -74,6 +79,8 @@ def fetch_url(url_id: int) -> StageResult:
         if stored is Outcome.UNCHANGED and fetch_id == row.last_fetch_id and row.article_id is not None:
             # A re-poll that got the very bytes already parsed: nothing can have changed.
             frontier.advance(session, url_id, "queued", "done", **validators)
+            if repoll:
+                metrics.record_repoll_done(False)
             return StageResult("unchanged")
         frontier.advance(session, url_id, "queued", "fetched", last_fetch_id=fetch_id, **validators)
     return StageResult.then("parse", url_id)
@@ -90,6 +97,7 @@ def poll_feed(feed_id: int) -> StageResult:
         url, etag, last_modified = feed.url, feed.etag, feed.last_modified
         previous = timedelta(seconds=feed.poll_interval_seconds) if feed.poll_interval_seconds else None
     result = fetcher().fetch(url, etag=etag, last_modified=last_modified, accept=FEED_TYPES)
+    metrics.record_fetch(result.final_url, len(result.body))
     entries: list[FeedEntry] = []
     title = None
     if not result.not_modified:
@@ -152,7 +160,13 @@ def sweep(_: int = 0) -> StageResult:
 
 def schedule_repolls(_: int = 0) -> StageResult:
     """Hand every article whose re-poll is due back to fetch (the due times live in the database)."""
-    return _schedule("schedule_repolls", lambda session, _: [("fetch", i) for i in frontier.claim_due_repolls(session)])
+
+    def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
+        claimed = frontier.claim_due_repolls(session)
+        metrics.record_repolls_due(len(claimed))
+        return [("fetch", url_id) for url_id in claimed]
+
+    return _schedule("schedule_repolls", claim)
 
 
 def schedule_feeds(_: int = 0) -> StageResult:

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 
 from services.parse.article import parse_article
+from shared import metrics
 from shared.db import session_scope
 from shared.errors import InvalidURLError
 from shared.models import utcnow
@@ -35,6 +36,7 @@ def parse_page(url_id: int) -> StageResult:
         if row is None or row.state != "fetched":
             return StageResult("skipped")
         now = utcnow()
+        repoll = row.repoll_count > 0
         write = articles.upsert_article(session, record, url_id, seen_at=now)
         if write.suspect_reason:
             # A page that lost most of its body (an error page served with 200, a paywall) is not a
@@ -53,6 +55,12 @@ def parse_page(url_id: int) -> StageResult:
             poll_changed=changed,
             last_changed_at=now if changed else row.last_changed_at,
         )
+    metrics.record_parse(record)
+    metrics.record_comment_changes(comments.inserted, comments.edited, comments.missing)
+    if write.outcome is Outcome.UPDATED:
+        metrics.record_revision()
+    if repoll:
+        metrics.record_repoll_done(changed)
     outcome = "suspect" if write.suspect_reason else write.outcome.value
     return StageResult.then("enrich", url_id, outcome=outcome)
 
