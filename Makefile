@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,11 +35,15 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-eval: $(STAMP)  ## per-field extraction scores over the fixture corpus
+eval: $(STAMP)  ## per-field extraction scores over the fixture corpus, entity precision and recall
 	$(PY) -m bench.eval_parse
+	$(PY) -m bench.eval_entities
 
 bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 	$(PY) -m bench.parse_bench
+
+bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
+	$(PY) -m bench.pipeline_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

@@ -9,6 +9,7 @@ with 1, 2 and 4 worker processes per service. Prints a Markdown report; `--json`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -147,11 +148,19 @@ class Servers:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_stat_force_next_flush()"))
             row = conn.execute(
-                text("SELECT xact_commit, xact_rollback, active_time, tup_inserted + tup_updated FROM pg_stat_database WHERE datname = :n"),
+                text(
+                    "SELECT xact_commit, xact_rollback, active_time, tup_inserted + tup_updated"
+                    " FROM pg_stat_database WHERE datname = :n"
+                ),
                 {"n": name},
             ).one()
         engine.dispose()
-        return {"commits": float(row[0]), "rollbacks": float(row[1]), "active_ms": float(row[2]), "rows_written": float(row[3])}
+        return {
+            "commits": float(row[0]),
+            "rollbacks": float(row[1]),
+            "active_ms": float(row[2]),
+            "rows_written": float(row[3]),
+        }
 
     def postgres_cpu_ms(self) -> float:
         """CPU of every live Postgres process (the server's own, when it is ours)."""
@@ -218,14 +227,19 @@ def wait_done(database_url: str, expected: int, timeout: float, procs: dict[str,
         engine.dispose()
 
 
-def read_outcome(database_url: str, started_wall: float, n: int) -> tuple[float, int, int, dict[str, float], dict[str, int]]:
+def read_outcome(
+    database_url: str, started_wall: float, n: int
+) -> tuple[float, int, int, dict[str, float], dict[str, int]]:
     """(seconds until the last URL was done, done, failed, latency percentiles in ms, rows per table)."""
     from shared.models import Base, Url
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(Url.state, Url.created_at, Url.updated_at)).all()
-        counts = {t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one() for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
     engine.dispose()
     done = [r for r in rows if r.state == "done"]
     last = max(r.updated_at.timestamp() for r in rows)
@@ -263,12 +277,19 @@ def run_stack(servers: Servers, site_url: str, n: int, concurrency: int, workdir
     for service in SERVICES:
         procs[service] = subprocess.Popen(
             [sys.executable, "-m", "shared.cli", "worker", service, f"--concurrency={concurrency}"],
-            cwd=REPO, env=env, stdout=(logs / f"worker-{service}.log").open("wb"), stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=(logs / f"worker-{service}.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     procs["beat"] = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "beat"], cwd=REPO, env=env,
-        stdout=(logs / "beat.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "shared.cli", "beat"],
+        cwd=REPO,
+        env=env,
+        stdout=(logs / "beat.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_workers_ready(logs, timeout=60)
@@ -286,13 +307,20 @@ def run_stack(servers: Servers, site_url: str, n: int, concurrency: int, workdir
         pg_cpu1 = servers.postgres_cpu_ms()
         seconds, done, failed, latency, rows = read_outcome(db_url, started, n)
         return RunResult(
-            name=name, articles=n, seconds=round(seconds, 2), done=done, failed=failed,
-            per_second=round(done / seconds, 2), latency_ms={k: round(v, 1) for k, v in latency.items()},
+            name=name,
+            articles=n,
+            seconds=round(seconds, 2),
+            done=done,
+            failed=failed,
+            per_second=round(done / seconds, 2),
+            latency_ms={k: round(v, 1) for k, v in latency.items()},
             stage_ms=stage_times(logs),
             cpu_ms={k: round((cpu1[k] - cpu0[k]) * 1000 / n, 2) for k in cpu1},
             peak_rss_mb={k: round(v, 1) for k, v in sampler.peak_mb.items()},
-            redis=_per_article(r0, r1, n), postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
-            rows=rows, machine_busy_pct=busy,
+            redis=_per_article(r0, r1, n),
+            postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
+            rows=rows,
+            machine_busy_pct=busy,
         )
     finally:
         for p in procs.values():
@@ -311,7 +339,11 @@ def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdi
     for k in range(processes):
         procs[f"baseline-{k}"] = subprocess.Popen(
             [sys.executable, "-m", "bench.pipeline_bench", "--baseline-worker", f"{k}/{processes}"],
-            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
         )
     try:
         for p in procs.values():  # each says "ready" once imported and connected
@@ -340,13 +372,20 @@ def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdi
                 stage_ms.setdefault(stage, []).append(ms)
         seconds, done, failed, latency, rows = read_outcome(db_url, started, n)
         return RunResult(
-            name=f"baseline_{processes}p", articles=n, seconds=round(seconds, 2), done=done, failed=failed,
-            per_second=round(done / seconds, 2), latency_ms={k: round(v, 1) for k, v in latency.items()},
+            name=f"baseline_{processes}p",
+            articles=n,
+            seconds=round(seconds, 2),
+            done=done,
+            failed=failed,
+            per_second=round(done / seconds, 2),
+            latency_ms={k: round(v, 1) for k, v in latency.items()},
             stage_ms={s: round(statistics.fmean(v), 2) for s, v in stage_ms.items()},
             cpu_ms={"all": round(sum(cpu1[k] - cpu0[k] for k in cpu1) * 1000 / n, 2)},
             peak_rss_mb={"per_process": round(max(sampler.peak_mb.values()), 1)},
-            redis=_per_article(r0, r1, n), postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
-            rows=rows, machine_busy_pct=busy,
+            redis=_per_article(r0, r1, n),
+            postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
+            rows=rows,
+            machine_busy_pct=busy,
         )
     finally:
         for p in procs.values():
@@ -366,7 +405,12 @@ def baseline_worker(share: str) -> int:
     ingest.fetcher()
     print("ready", flush=True)
     ids = json.loads(sys.stdin.readline())
-    handlers = {"fetch": ingest.fetch_url, "parse": parse.parse_page, "enrich": enrich.enrich_article, "links": enrich.resolve_links}
+    handlers = {
+        "fetch": ingest.fetch_url,
+        "parse": parse.parse_page,
+        "enrich": enrich.enrich_article,
+        "links": enrich.resolve_links,
+    }
     spent = dict.fromkeys(STAGES, 0.0)
     count = 0
     for url_id in ids[k::m]:
@@ -424,13 +468,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = platform.processor() or ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(), "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
     }
 
 
@@ -445,14 +494,26 @@ def report(results: list[RunResult], site_rps: float, n: int) -> str:
     for r in results:
         ratio = f"{r.per_second / base.per_second:.2f}x" if base else "-"
         lat = " / ".join(f"{r.latency_ms.get(p, 0):.0f}" for p in ("p50", "p95", "p99"))
-        lines.append(f"| {r.name} | {r.seconds} | {r.per_second} | {ratio} | {lat} | {r.failed} | {r.machine_busy_pct}% |")
-    lines += ["", "| run | handler ms per article: fetch / parse / enrich / links | CPU ms per article by process | peak RSS MB |", "|---|---|---|---|"]
+        lines.append(
+            f"| {r.name} | {r.seconds} | {r.per_second} | {ratio} | {lat} | {r.failed} | {r.machine_busy_pct}% |"
+        )
+    lines += [
+        "",
+        "| run | handler ms per article: fetch / parse / enrich / links | CPU ms per article by process "
+        "| peak RSS MB |",
+        "|---|---|---|---|",
+    ]
     for r in results:
         st = " / ".join(f"{r.stage_ms.get(s, 0):.1f}" for s in STAGES)
         cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_ms.items())
         rss = ", ".join(f"{k} {v:.0f}" for k, v in r.peak_rss_mb.items())
         lines.append(f"| {r.name} | {st} | {cpu} | {rss} |")
-    lines += ["", "| run | Redis commands / article | Redis command ms / article | Redis CPU ms / article | Postgres commits / article | Postgres statement ms / article | Postgres CPU ms / article |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| run | Redis commands / article | Redis command ms / article | Redis CPU ms / article "
+        "| Postgres commits / article | Postgres statement ms / article | Postgres CPU ms / article |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         lines.append(
             f"| {r.name} | {r.redis['commands']:.1f} | {r.redis['command_ms']:.3f} | {r.redis['cpu_ms']:.2f} | "
@@ -498,7 +559,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {json.dumps(machine())}\nlogs: {workdir}\n")
     print(report(results, site_rps, n))
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "site_rps": site_rps, "runs": [asdict(r) for r in results]}, indent=1))
+        args.json.write_text(
+            json.dumps({"machine": machine(), "site_rps": site_rps, "runs": [asdict(r) for r in results]}, indent=1)
+        )
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import random
 import signal
@@ -131,7 +132,7 @@ def _boilerplate() -> tuple[bytes, bytes]:
     )
     most_read = "".join(
         f'<li class="b-most__item"><a href="/news/archive/{k}/"><img src="/i/thumb-{k}.png" alt="">'
-        f'<span>{escape(" ".join(rng.sample(words, 9)))}</span></a><time>{k % 24:02d}:00</time></li>'
+        f"<span>{escape(' '.join(rng.sample(words, 9)))}</span></a><time>{k % 24:02d}:00</time></li>"
         for k in range(40)
     )
     head = f'<script type="text/javascript">\n{script}\n</script>\n'.encode()
@@ -372,10 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     server = GeneratedServer(args.articles, port=args.port)
     print(server.base_url, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -122,7 +122,10 @@ def test_same_message_twice_and_two_schedulers(stack: Stack, gensite: GeneratedS
     stack.start_workers(concurrency=1)
     second_beat = subprocess.Popen(  # a second scheduler, as on another host: its own schedule file
         [sys.executable, "-m", "celery", "-A", "shared.celery_app", "beat", f"--schedule={tmp_path / 'beat-b'}"],
-        cwd=REPO, env=stack.env, stdout=(stack.logs / "beat-b.log").open("ab"), stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=stack.env,
+        stdout=(stack.logs / "beat-b.log").open("ab"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     stack.procs["beat-b"] = second_beat
@@ -135,7 +138,7 @@ def test_same_message_twice_and_two_schedulers(stack: Stack, gensite: GeneratedS
     with session_scope(stack.database_url) as session:
         ids = [row.id for row in session.execute(select(Url.id)).all()]
     # Every stage's message for every URL, once more, while the first deliveries are in flight.
-    for stage, task, queue in (
+    for _stage, task, queue in (
         ("fetch", "ingest.fetch_url", "fetch"),
         ("parse", "parse.parse_page", "parse"),
         ("enrich", "enrich.enrich_article", "enrich"),
@@ -177,7 +180,11 @@ def test_redis_restart_mid_run(postgres_admin_url: str, tmp_path: Path, gensite:
             # The restart loses every queued and unacknowledged message (no persistence): the sweep
             # finds them again from the frontier's states in Postgres.
             stack = run_on(
-                db_url, server.url(0), server.url(1), tmp_path / "logs", gensite,
+                db_url,
+                server.url(0),
+                server.url(1),
+                tmp_path / "logs",
+                gensite,
                 lambda _: server.restart(down_seconds=2),
             )
             stack.wait_idle(timeout=100)
@@ -201,7 +208,11 @@ def test_postgres_restart_mid_run(redis_url: str, tmp_path: Path, gensite: Gener
         try:
             # An immediate stop is a crash: every session is cut, the server recovers at start.
             stack = run_on(
-                db_url, broker, state, tmp_path / "logs", gensite,
+                db_url,
+                broker,
+                state,
+                tmp_path / "logs",
+                gensite,
                 lambda _: server.restart(down_seconds=2, mode="immediate"),
             )
             stack.wait_idle(timeout=100)
@@ -219,7 +230,9 @@ def test_poison_page_fails_with_its_reason_and_the_rest_flows(stack: Stack, tmp_
     (hook / "sitecustomize.py").write_text(POISON_HOOK)
     n, poison = 20, f"/poison/{kind}/"
     with GeneratedServer(n) as site:
-        body = f"<!DOCTYPE html><html><head><title>poison</title></head><body><p>newsflow-poison-{kind}</p></body></html>"
+        body = (
+            f"<!DOCTYPE html><html><head><title>poison</title></head><body><p>newsflow-poison-{kind}</p></body></html>"
+        )
         site.site.put(poison, body.encode())
         for service in ("ingest", "enrich"):
             stack.start(f"worker-{service}", "worker", service, "--concurrency=1")

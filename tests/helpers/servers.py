@@ -92,7 +92,9 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -148,7 +150,9 @@ class PostgresServer:
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={self.dir}"]
             + [f"-c {k}={v}" for k, v in self.settings.items()]
         )
-        self._run(_pg_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "pg.log"), "-o", options, "-w", "start")
+        self._run(
+            _pg_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "pg.log"), "-o", options, "-w", "start"
+        )
         _wait_port(self.port, 30)
         return self
 
@@ -181,5 +185,7 @@ class PostgresServer:
     def __enter__(self) -> PostgresServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.destroy()

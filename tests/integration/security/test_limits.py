@@ -99,9 +99,13 @@ def test_a_million_entry_feed_is_refused_by_the_body_cap(fetcher: Fetcher, decla
 
 
 def test_entity_declarations_in_a_huge_feed_are_not_expanded() -> None:
-    lol = b'<!DOCTYPE rss [<!ENTITY a "' + b"x" * 1000 + b'">' + b"".join(
-        b'<!ENTITY a%d "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' % i for i in range(1, 6)
-    ) + b"]>"
+    lol = (
+        b'<!DOCTYPE rss [<!ENTITY a "'
+        + b"x" * 1000
+        + b'">'
+        + b"".join(b'<!ENTITY a%d "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' % i for i in range(1, 6))
+        + b"]>"
+    )
     rss = b'<?xml version="1.0"?>' + lol + b'<rss version="2.0"><channel><title>&a5;</title>'
     rss += b"<item><title>&a5;</title><link>/x</link></item></channel></rss>"
     try:
