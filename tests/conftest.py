@@ -1,8 +1,8 @@
 """Real services for the test suite: Postgres and Redis, never mocked, never skipped.
 
-`make test` and CI pass NEWSFLOW_TEST_POSTGRES_URL and NEWSFLOW_TEST_REDIS_URL. Without them the
-suite starts throwaway servers from the `postgres` and `redis-server` binaries on PATH
-(pytest-postgresql and pytest-redis); without those either, it fails saying what is missing.
+CI passes NEWSFLOW_TEST_POSTGRES_URL and NEWSFLOW_TEST_REDIS_URL. Without them the suite starts
+throwaway servers in a temp folder from the `initdb`/`pg_ctl` and `redis-server` binaries on PATH
+(tests/helpers/servers.py, which also works as root); without those either, it fails saying what is missing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from shared.config import Settings
 from shared.db import engine_for, upgrade_database
 from shared.models import Base
 from tests.helpers.databases import create_database, drop_database, migrate
+from tests.helpers.servers import PostgresServer, RedisServer
 
 MISSING_HINT = (
     "set NEWSFLOW_TEST_POSTGRES_URL / NEWSFLOW_TEST_REDIS_URL, put postgres and redis-server on PATH, "
@@ -38,10 +39,11 @@ def postgres_admin_url(request: pytest.FixtureRequest) -> str:
     """A Postgres URL with the right to create databases."""
     url = os.environ.get("NEWSFLOW_TEST_POSTGRES_URL")
     if not url:
-        if os.geteuid() == 0 or not _have_binaries("pg_ctl", "initdb"):
+        if not _have_binaries("pg_ctl", "initdb"):
             pytest.fail(f"no PostgreSQL for the tests: {MISSING_HINT}", pytrace=False)
-        proc = request.getfixturevalue("postgresql_proc")
-        url = f"postgresql+psycopg://{proc.user}:{proc.password or ''}@{proc.host}:{proc.port}/postgres"
+        server = PostgresServer(fsync=False).start()
+        request.addfinalizer(server.destroy)
+        url = server.admin_url
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -69,8 +71,9 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     if not url:
         if not _have_binaries("redis-server"):
             pytest.fail(f"no Redis for the tests: {MISSING_HINT}", pytrace=False)
-        proc = request.getfixturevalue("redis_proc")
-        url = f"redis://{proc.host}:{proc.port}/15"
+        server = RedisServer().start()
+        request.addfinalizer(server.stop)
+        url = server.url(15)
     client = redis_lib.Redis.from_url(url)
     try:
         client.ping()

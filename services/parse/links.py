@@ -1,9 +1,10 @@
-"""Tags and related-article links.
+"""Tags, related-article links and in-body links.
 
 Tags come from visible tag lists (`rel=tag`, tag containers), then `article:tag` meta,
 JSON-LD `keywords`, and keyword meta. Related links come from related-article blocks,
 recognised by class/id or by their heading, and are told apart from links inside the
-body text, the site navigation and sidebars.
+body text, the site navigation and sidebars. Body links are the links inside the
+extracted lead and paragraphs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor, in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements, spec_values
 from services.parse.structured import StructuredData, ld_list
-from services.parse.text import element_text, normalize_space
+from services.parse.text import BLOCK_TAGS, element_text, normalize_space
 from services.parse.tree import select
 
 _TAG_CONTAINERS = (
@@ -45,6 +46,10 @@ _TAG_SPLIT = re.compile(r"\s*[,;]\s*")
 _MIN_TITLE_CHARS = 12
 _NAV = frozenset({"nav"})
 _NAV_OR_FOOTER = frozenset({"nav", "footer"})
+# Share intents that sites put in the text without a share/social class on any container.
+_SHARE_URL = re.compile(r"/sharer|/intent/(?:tweet|post)|/share(?:Article)?\?|[?&]action=share", re.IGNORECASE)
+# Shortest block text matched inside a longer paragraph (a table cell in a row, a split block).
+_MIN_PART_CHARS = 20
 
 
 def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
@@ -126,6 +131,57 @@ def generic_related(
                 pairs.append((anchor.get("href") or "", title))
     page = urldefrag(base_url)[0]
     return [(u, t) for u, t in _resolve_pairs(pairs, base_url) if u != page]
+
+
+def body_links(
+    root: HtmlElement, texts: list[str], base_url: str, own_urls: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """(url, anchor text) of links inside the extracted lead and body paragraphs `texts`, in page order.
+
+    The body text is extracted from a copy of the tree (trafilatura) or by selectors, so an anchor
+    counts when its nearest block's text is one of `texts`, compared without whitespace: trafilatura
+    puts spaces around inline elements ("a <b>b</b>." -> "a b ."). Links in navigation, share bars,
+    comments and related blocks, and links to the page itself (`own_urls`) are left out.
+    """
+    keys = {"".join(text.split()) for text in texts if text}
+    if not keys:
+        return []
+    block_keys: dict[HtmlElement, bool] = {}
+    pairs: list[tuple[str, str]] = []
+    for anchor in root.iter("a"):
+        href = anchor.get("href")
+        if not href or _SHARE_URL.search(href):
+            continue
+        block = next((node for node in anchor.iterancestors() if node.tag in BLOCK_TAGS), None)
+        if block is None:
+            continue
+        inside = block_keys.get(block)
+        if inside is None:
+            inside = block_keys[block] = _in_texts(block, keys)
+        if not inside or _in_related_block(anchor) or in_boilerplate(anchor) or in_comments(anchor):
+            continue
+        pairs.append((href, element_text(anchor)))
+    own = {urldefrag(u)[0] for u in (base_url, *own_urls)}
+    return [(u, t) for u, t in _resolve_pairs(pairs, base_url) if u not in own]
+
+
+def _in_texts(block: HtmlElement, keys: set[str]) -> bool:
+    """Whether the block's text is one of the body texts, or a long enough part of one."""
+    text = element_text(block)
+    if _READ_MORE_PARAGRAPH.match(text):
+        return False
+    key = "".join(text.split())
+    if key in keys:
+        return True
+    return len(key) >= _MIN_PART_CHARS and any(key in other for other in keys)
+
+
+def _in_related_block(anchor: HtmlElement) -> bool:
+    for node in anchor.iterancestors():
+        marker = node.get("class") or node.get("id")
+        if marker and _RELATED_BLOCK.search(f"{node.get('class', '')} {node.get('id', '')}"):
+            return True
+    return False
 
 
 def _sitewide(block: HtmlElement, scope: HtmlElement) -> bool:
