@@ -91,7 +91,8 @@ class StageTask(Task):
         from shared.exporter import item_origin
 
         settings = get_settings()
-        runs = _count_run(settings, self.stage, item_id)
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        runs = _count_run(settings, self.stage, item_id) if redelivered else 1
         if runs > settings.task_max_attempts:
             # Every earlier run of this item at this stage died without an answer (a crash, a kill):
             # a page that kills each worker that touches it must not loop forever.
@@ -102,22 +103,25 @@ class StageTask(Task):
                 _forget_runs(self.stage, item_id)
                 metrics.record_worker_lost(self.stage)
                 return "failed"
-        url, enqueued_at = item_origin(settings, self.stage, item_id)
-        context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None, url=url)
-        with context, metrics.task_clock(self.stage, url) as clock:
+        context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None)
+        with context, metrics.task_clock(self.stage) as clock:
             try:
                 result = handler(item_id)
             except Exception as exc:
-                _forget_runs(self.stage, item_id)
+                if redelivered:
+                    _forget_runs(self.stage, item_id)
                 delay = record_failure(settings, self.stage, item_id, exc)
+                clock.url = item_origin(settings, self.stage, item_id)[0]  # failures are rare: look it up
                 outcome, reason = metrics.finish_task(clock, None, reason=classify(exc)[0], retrying=delay is not None)
                 _log_task(clock, outcome, reason)
                 if delay is not None:
                     raise self.retry(countdown=min(delay, VISIBILITY_TIMEOUT - 60), max_retries=None) from None
                 return "failed"
-            _forget_runs(self.stage, item_id)
+            if redelivered:
+                _forget_runs(self.stage, item_id)
             publish_all(result)
-            outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=enqueued_at)
+            clock.url = result.url
+            outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=result.enqueued_at)
             _log_task(clock, outcome, reason, result=result.outcome)
             return result.outcome
 
@@ -129,17 +133,18 @@ def _runs_client() -> redis.Redis | None:
 
 
 def _count_run(settings: Any, stage: str, item_id: int) -> int:
-    """Count a run of (stage, item) that has not answered yet; 0 when not a URL stage or Redis is away.
-    The count survives the process, so it sees runs that a crash or SIGKILL ended (one round trip)."""
+    """Count a redelivered run of (stage, item) that has not answered yet, the first delivery included;
+    1 when not a URL stage or Redis is away. Only redelivered messages (a worker died holding them)
+    come here, so the common path costs no Redis round trip; the count survives the process."""
     client = _runs_client()
     if client is None or stage not in URL_STAGES:
-        return 0
+        return 1
     key = f"newsflow:runs:{stage}:{item_id}"
     try:
         runs, _ = client.pipeline(transaction=False).incr(key).expire(key, VISIBILITY_TIMEOUT * 2).execute()
     except redis.RedisError:
-        return 0
-    return int(runs)
+        return 1
+    return int(runs) + 1
 
 
 def _forget_runs(stage: str, item_id: int) -> None:
@@ -154,7 +159,8 @@ def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:
     """One line per finished task, with the bound task, URL and reason."""
     level = logging.WARNING if outcome == "failed" else logging.INFO
     elapsed_ms = round((time.perf_counter() - clock.started) * 1000, 1)
-    log.log(level, "task %s", outcome, extra={"outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields})
+    extra = {"url": clock.url, "outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields}
+    log.log(level, "task %s", outcome, extra=extra)
 
 
 @signals.worker_ready.connect

@@ -12,6 +12,8 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -48,15 +50,19 @@ URL_STAGES = ("fetch", "parse", "enrich", "links")
 
 @dataclass(frozen=True, slots=True)
 class StageResult:
-    """What a handler did (`outcome` for metrics and logs) and the work it hands on."""
+    """What a handler did (`outcome` for metrics and logs), the work it hands on, and the item's URL
+    and enqueue time when the handler read them anyway (for logs, site-group labels and lag, so that
+    the task wrapper needs no query of its own)."""
 
     outcome: str = "succeeded"
     next: tuple[tuple[str, int], ...] = field(default_factory=tuple)
+    url: str | None = None
+    enqueued_at: datetime | None = None
 
     @classmethod
-    def then(cls, stage: str, item_id: int, outcome: str = "succeeded") -> StageResult:
+    def then(cls, stage: str, item_id: int, outcome: str = "succeeded", **origin: Any) -> StageResult:
         """A success that hands `item_id` to `stage`."""
-        return cls(outcome, ((stage, item_id),))
+        return cls(outcome, ((stage, item_id),), **origin)
 
 
 def classify(exc: BaseException) -> tuple[str, bool, str]:

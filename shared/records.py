@@ -68,6 +68,7 @@ class ArticleRecord:
     images: tuple[Image, ...] = ()
     tags: tuple[str, ...] = ()
     related_links: tuple[RelatedLink, ...] = ()
+    body_links: tuple[RelatedLink, ...] = ()
     comments: tuple[Comment, ...] = ()
     comment_count: int = 0
     section: str | None = None
@@ -104,6 +105,7 @@ class ArticleRecord:
             images=tuple(Image(**i) for i in data.get("images") or ()),
             tags=tuple(data.get("tags") or ()),
             related_links=tuple(RelatedLink(**r) for r in data.get("related_links") or ()),
+            body_links=tuple(RelatedLink(**r) for r in data.get("body_links") or ()),
             comments=tuple(
                 Comment(
                     **{

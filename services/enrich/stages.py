@@ -89,8 +89,9 @@ def _link_near_duplicates(session: Session, article_id: int, result: Enrichment,
 
 
 def resolve_links(url_id: int) -> StageResult:
-    """Store the article's related links, connect them to stored articles both ways, and queue targets
-    not stored yet within the follow policy (depth from the seed, allowed hosts, budget)."""
+    """Store the article's related and in-body links, connect them to stored articles both ways, and
+    queue related targets not stored yet within the follow policy (depth from the seed, allowed hosts,
+    budget)."""
     settings = get_settings()
     policy = FollowPolicy.from_settings(
         settings.link_follow_max_depth, settings.link_follow_allow_hosts, settings.link_follow_budget
@@ -106,7 +107,10 @@ def resolve_links(url_id: int) -> StageResult:
         record = ArticleRecord.from_dict(article.record)
         edges = link_edges(record.related_links, record.url)
         graph.set_article_links(session, article.id, edges, exact_kinds=("related",))
-        variants = {e.target_hash: url_hash(v) for e in edges if (v := slash_variant(e.target_url))}
+        body_edges = link_edges(record.body_links, record.url, kind="body")
+        graph.set_article_links(session, article.id, body_edges, exact_kinds=("body",))
+        variants = {e.target_hash: url_hash(v) for e in (*edges, *body_edges) if (v := slash_variant(e.target_url))}
+        # One call resolves the article's unresolved edges of every kind, and incoming edges of every kind.
         resolved = graph.resolve_links(
             session,
             article.id,
@@ -114,7 +118,9 @@ def resolve_links(url_id: int) -> StageResult:
             alias_hashes=match_hashes(article.canonical_url)[1:],
             target_variants=variants,
         )
-        targets = graph.unresolved_targets(session, article.id)
+        # Only related-block targets are followed: body links (sources, wikis, other sites) are stored
+        # as edges but never queued for fetching.
+        targets = graph.unresolved_targets(session, article.id, kinds=("related",))
         for target in select_follow(targets, article.canonical_url, row.depth, policy):
             if len(queued) >= policy.budget:
                 break

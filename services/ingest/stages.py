@@ -50,6 +50,7 @@ def fetch_url(url_id: int) -> StageResult:
         if row is None or row.state != "queued":
             return StageResult("skipped")
         url, etag, last_modified = row.url, row.etag, row.last_modified
+        origin = {"url": url, "enqueued_at": row.created_at}
     result = fetcher().fetch(url, etag=etag, last_modified=last_modified)
     metrics.record_fetch(result.final_url, len(result.body))
     with session_scope() as session:
@@ -61,7 +62,7 @@ def fetch_url(url_id: int) -> StageResult:
             frontier.advance(session, url_id, "queued", "done")
             if repoll:
                 metrics.record_repoll_done(False)
-            return StageResult("not_modified")
+            return StageResult("not_modified", **origin)
         fetch_id, stored = fetches.save_fetch(
             session,
             url_id,
@@ -81,9 +82,9 @@ def fetch_url(url_id: int) -> StageResult:
             frontier.advance(session, url_id, "queued", "done", **validators)
             if repoll:
                 metrics.record_repoll_done(False)
-            return StageResult("unchanged")
+            return StageResult("unchanged", **origin)
         frontier.advance(session, url_id, "queued", "fetched", last_fetch_id=fetch_id, **validators)
-    return StageResult.then("parse", url_id)
+    return StageResult.then("parse", url_id, **origin)
 
 
 def poll_feed(feed_id: int) -> StageResult:
@@ -129,7 +130,7 @@ def poll_feed(feed_id: int) -> StageResult:
             new_entries=len(created),
         )
     outcome = "not_modified" if result.not_modified else "succeeded"
-    return StageResult(outcome, tuple(("fetch", url_id) for url_id in created))
+    return StageResult(outcome, tuple(("fetch", url_id) for url_id in created), url=url)
 
 
 def _read_feed(result: FetchResult) -> tuple[str | None, list[FeedEntry]]:

@@ -73,10 +73,12 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         related = links.profile_related(root, profile, base_url)
     else:
         related = links.generic_related(scope, root, base_url, marks)
+    canonical_url = metadata.find_canonical(structured, url)
+    in_body = links.body_links(root, [lead or "", *paragraphs], base_url, (url, canonical_url))
 
     return ArticleRecord(
         url=url,
-        canonical_url=metadata.find_canonical(structured, url),
+        canonical_url=canonical_url,
         title=title,
         published_at=published.value if published else None,
         updated_at=updated.value if updated else None,
@@ -86,6 +88,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         images=tuple(image_list),
         tags=tuple(tags),
         related_links=tuple(RelatedLink(url=u, title=t) for u, t in related),
+        body_links=tuple(RelatedLink(url=u, title=t) for u, t in in_body),
         comments=tuple(comment_list),
         comment_count=_comment_count(comment_list, structured, widgets),
         section=metadata.find_section(root, structured, profile),

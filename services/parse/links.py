@@ -48,6 +48,7 @@ _NAV = frozenset({"nav"})
 _NAV_OR_FOOTER = frozenset({"nav", "footer"})
 # Share intents that sites put in the text without a share/social class on any container.
 _SHARE_URL = re.compile(r"/sharer|/intent/(?:tweet|post)|/share(?:Article)?\?|[?&]action=share", re.IGNORECASE)
+_NOT_WEB = ("#", "javascript:", "mailto:", "tel:")
 # Shortest block text matched inside a longer paragraph (a table cell in a row, a split block).
 _MIN_PART_CHARS = 20
 
@@ -143,26 +144,44 @@ def body_links(
     puts spaces around inline elements ("a <b>b</b>." -> "a b ."). Links in navigation, share bars,
     comments and related blocks, and links to the page itself (`own_urls`) are left out.
     """
-    keys = {"".join(text.split()) for text in texts if text}
+    keys = {text.replace(" ", "") for text in texts if text}  # record texts are normalised already
+    keys.discard("")
     if not keys:
         return []
-    block_keys: dict[HtmlElement, bool] = {}
+    body = "\n".join(keys)
+    blocks: dict[HtmlElement, bool] = {}
     pairs: list[tuple[str, str]] = []
     for anchor in root.iter("a"):
-        href = anchor.get("href")
-        if not href or _SHARE_URL.search(href):
+        # Most anchors of a page (menus, footers, comment controls) have text found nowhere in the
+        # body: this test comes first and stays cheap (no normalisation of ASCII text, no block walk).
+        text = anchor.text
+        if not text or text.isspace():
+            if not len(anchor):
+                continue
+            text = anchor.text_content()
+        words = "".join(text.split())
+        if not words or (words not in body and (words.isascii() or _squeeze(words) not in body)):
+            continue
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(_NOT_WEB) or _SHARE_URL.search(href):
             continue
         block = next((node for node in anchor.iterancestors() if node.tag in BLOCK_TAGS), None)
         if block is None:
             continue
-        inside = block_keys.get(block)
+        inside = blocks.get(block)
         if inside is None:
-            inside = block_keys[block] = _in_texts(block, keys)
-        if not inside or _in_related_block(anchor) or in_boilerplate(anchor) or in_comments(anchor):
-            continue
-        pairs.append((href, element_text(anchor)))
+            inside = blocks[block] = _in_texts(block, keys)
+        if inside and not (_in_related_block(anchor) or in_boilerplate(anchor) or in_comments(anchor)):
+            pairs.append((href, element_text(anchor)))
+    if not pairs:
+        return []
     own = {urldefrag(u)[0] for u in (base_url, *own_urls)}
     return [(u, t) for u, t in _resolve_pairs(pairs, base_url) if u not in own]
+
+
+def _squeeze(text: str | None) -> str:
+    """Text without any whitespace (or zero-width characters), for matching renderings of one text."""
+    return normalize_space(text).replace(" ", "")
 
 
 def _in_texts(block: HtmlElement, keys: set[str]) -> bool:
@@ -170,16 +189,18 @@ def _in_texts(block: HtmlElement, keys: set[str]) -> bool:
     text = element_text(block)
     if _READ_MORE_PARAGRAPH.match(text):
         return False
-    key = "".join(text.split())
+    key = _squeeze(text)
     if key in keys:
         return True
     return len(key) >= _MIN_PART_CHARS and any(key in other for other in keys)
 
 
 def _in_related_block(anchor: HtmlElement) -> bool:
+    """Inside an element whose class or id marks a related-articles block."""
     for node in anchor.iterancestors():
-        marker = node.get("class") or node.get("id")
-        if marker and _RELATED_BLOCK.search(f"{node.get('class', '')} {node.get('id', '')}"):
+        if (node.get("class") or node.get("id")) and _RELATED_BLOCK.search(
+            f"{node.get('class', '')} {node.get('id', '')}"
+        ):
             return True
     return False
 

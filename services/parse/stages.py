@@ -25,6 +25,7 @@ def parse_page(url_id: int) -> StageResult:
         if row is None or row.state != "fetched" or row.last_fetch_id is None:
             return StageResult("skipped")
         stored = fetches.load_body(session, row.last_fetch_id)
+        origin = {"url": row.url, "enqueued_at": row.created_at}
     if stored is None:
         return StageResult("skipped")
     content_type = stored.content_type
@@ -62,7 +63,7 @@ def parse_page(url_id: int) -> StageResult:
     if repoll:
         metrics.record_repoll_done(changed)
     outcome = "suspect" if write.suspect_reason else write.outcome.value
-    return StageResult.then("enrich", url_id, outcome=outcome)
+    return StageResult.then("enrich", url_id, outcome=outcome, **origin)
 
 
 def trusted_canonical(record: ArticleRecord) -> ArticleRecord:
