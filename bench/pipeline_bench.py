@@ -264,9 +264,21 @@ def stage_times(log_dir: Path) -> dict[str, float]:
     return {s: round(statistics.fmean(per[s]), 2) for s in STAGES if s in per}
 
 
-def run_stack(servers: Servers, site_url: str, n: int, concurrency: int, workdir: Path, timeout: float) -> RunResult:
-    """The deployed layout: one Celery worker per service with `concurrency` processes each, and beat."""
-    name = f"stack_c{concurrency}"
+def parse_layout(spec: str) -> dict[str, int]:
+    """Worker processes per service: "2" gives every service 2; "1-1-2" gives ingest, parse and enrich
+    1, 1 and 2 (enrich runs two of the four stages, and the heaviest)."""
+    counts = [int(x) for x in spec.split("-")]
+    if len(counts) == 1:
+        counts *= len(SERVICES)
+    if len(counts) != len(SERVICES) or min(counts) < 1:
+        raise SystemExit(f"bad layout {spec!r}: N or N-N-N (ingest-parse-enrich)")
+    return dict(zip(SERVICES, counts, strict=True))
+
+
+def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Path, timeout: float) -> RunResult:
+    """The deployed layout: one Celery worker per service with the layout's processes each, and beat."""
+    concurrency = parse_layout(layout)
+    name = f"stack_c{layout}"
     db_url = new_database(servers, f"bench_{name}_{int(time.time())}")
     broker, state = servers.redis.url(0), servers.redis.url(1)
     redis_lib.Redis.from_url(servers.redis.url(0)).flushall()
@@ -276,7 +288,7 @@ def run_stack(servers: Servers, site_url: str, n: int, concurrency: int, workdir
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
         procs[service] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", service, f"--concurrency={concurrency}"],
+            [sys.executable, "-m", "shared.cli", "worker", service, f"--concurrency={concurrency[service]}"],
             cwd=REPO,
             env=env,
             stdout=(logs / f"worker-{service}.log").open("wb"),
@@ -526,8 +538,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline_bench", description=__doc__)
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--quick", action="store_true", help="300 articles, layouts 1 and 2: for iterating")
-    parser.add_argument("--layouts", default="1,2,4", help="worker processes per service, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="300 articles, layouts 1 and 1-1-2: for iterating")
+    parser.add_argument(
+        "--layouts",
+        default="1,1-1-2,2,4",
+        help="worker processes per service, comma-separated: N for every service, or ingest-parse-enrich",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--postgres-url", help="an existing Postgres admin URL instead of a throwaway server")
     parser.add_argument("--timeout", type=float, default=3600)
@@ -537,7 +553,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline_worker:
         return baseline_worker(args.baseline_worker)
     n = 300 if args.quick else args.articles
-    layouts = [1, 2] if args.quick and args.layouts == "1,2,4" else [int(x) for x in args.layouts.split(",")]
+    layouts = ["1", "1-1-2"] if args.quick and args.layouts == "1,1-1-2,2,4" else args.layouts.split(",")
+    for layout in layouts:
+        parse_layout(layout)
     workdir = Path(tempfile.mkdtemp(prefix="nf-bench-"))
     servers = Servers(args.postgres_url, workdir)
     os.environ.update(base_env("sqlite://", servers.redis.url(0), servers.redis.url(1)))  # before shared.celery_app
