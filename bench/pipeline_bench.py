@@ -264,15 +264,21 @@ def stage_times(log_dir: Path) -> dict[str, float]:
     return {s: round(statistics.fmean(per[s]), 2) for s in STAGES if s in per}
 
 
-def parse_layout(spec: str) -> dict[str, int]:
-    """Worker processes per service: "2" gives every service 2; "1-1-2" gives ingest, parse and enrich
-    1, 1 and 2 (enrich runs two of the four stages, and the heaviest)."""
-    counts = [int(x) for x in spec.split("-")]
-    if len(counts) == 1:
-        counts *= len(SERVICES)
-    if len(counts) != len(SERVICES) or min(counts) < 1:
-        raise SystemExit(f"bad layout {spec!r}: N or N-N-N (ingest-parse-enrich)")
-    return dict(zip(SERVICES, counts, strict=True))
+def parse_layout(spec: str) -> dict[str, tuple[int, str]]:
+    """(processes or threads, pool) per service: "2" gives every service 2 prefork processes; "1-1-2"
+    gives ingest, parse and enrich 1, 1 and 2 (enrich runs two of the four stages, and the heaviest);
+    a "t" suffix asks for that many threads instead ("4t-1-2": fetching waits on the network)."""
+    parts = spec.split("-")
+    if len(parts) == 1:
+        parts *= len(SERVICES)
+    try:
+        pools = [(int(p.rstrip("t")), "threads" if p.endswith("t") else "prefork") for p in parts]
+        layout = dict(zip(SERVICES, pools, strict=True))
+    except ValueError:
+        layout = {}
+    if len(parts) != len(SERVICES) or len(layout) != len(SERVICES) or min(n for n, _ in layout.values()) < 1:
+        raise SystemExit(f"bad layout {spec!r}: N or N-N-N (ingest-parse-enrich), N may end in t (threads)")
+    return layout
 
 
 def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Path, timeout: float) -> RunResult:
@@ -288,7 +294,15 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
         procs[service] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "worker", service, f"--concurrency={concurrency[service]}"],
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "worker",
+                service,
+                f"--concurrency={concurrency[service][0]}",
+                f"--pool={concurrency[service][1]}",
+            ],
             cwd=REPO,
             env=env,
             stdout=(logs / f"worker-{service}.log").open("wb"),

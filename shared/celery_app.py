@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 from celery import Celery, Task, signals
@@ -84,6 +84,9 @@ class StageTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     stage: str = ""
+    # Follow-up stages this task may run in its own process right after its commit, instead of a
+    # broker round trip, because this worker serves their queue too (enrich -> links).
+    inline_next: ClassVar[dict[str, Handler]] = {}
 
     def run_handler(self, handler: Handler, item_id: int) -> str:
         """Run `handler` for one item; the return value is the outcome for logs and metrics."""
@@ -119,11 +122,39 @@ class StageTask(Task):
                 return "failed"
             if redelivered:
                 _forget_runs(self.stage, item_id)
-            publish_all(result)
+            self._hand_on(settings, result)
             clock.url = result.url
             outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=result.enqueued_at)
             _log_task(clock, outcome, reason, result=result.outcome)
             return result.outcome
+
+    def _hand_on(self, settings: Any, result: StageResult) -> None:
+        """Publish the follow-up work; a follow-up stage this worker serves runs here instead, after
+        the commit just as a published task would. If it fails it is published after all, so its own
+        task retries it or records the failure: the inline path only saves the broker round trip."""
+        from shared import metrics
+
+        for stage, next_id in result.next:
+            handler = self.inline_next.get(stage) if settings.inline_followups else None
+            if handler is None:
+                publish(stage, next_id)
+                continue
+            with metrics.task_clock(stage) as clock:
+                try:
+                    follow = handler(next_id)
+                except Exception as exc:
+                    log.info(
+                        "inline follow-up failed, publishing it",
+                        extra={"stage": stage, "item_id": next_id, "reason": classify(exc)[0]},
+                    )
+                    clock.url = result.url
+                    metrics.finish_task(clock, "requeued")
+                    publish(stage, next_id)
+                    continue
+                publish_all(follow)
+                clock.url = follow.url or result.url
+                outcome, reason = metrics.finish_task(clock, follow.outcome)
+                _log_task(clock, outcome, reason, result=follow.outcome, inline=True)
 
 
 @cache

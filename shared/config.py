@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     retry_backoff_max: float = 300.0
     sweep_stale_seconds: int = Field(300, description="Re-publish a stage's item when untouched this long.")
     sweep_interval_seconds: int = 60
+    inline_followups: bool = Field(
+        True, description="Run a follow-up stage served by the same worker (enrich -> links) in-process."
+    )
     feed_poll_interval_seconds: int = Field(900, description="First interval between polls of a new feed.")
     feed_min_interval_seconds: int = Field(300, description="Adaptive feed polling never goes below this.")
     feed_max_interval_seconds: int = Field(21600, description="... nor above this (6 hours).")

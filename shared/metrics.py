@@ -32,7 +32,7 @@ FETCH_STAGES = frozenset({"fetch", "feed"})
 REFUSED_REASONS = frozenset({"blocked_address", "unsupported_scheme", "invalid_url"})
 STORE_RESULTS = frozenset({"inserted", "updated", "unchanged"})
 # Handler results that mean "nothing to do" rather than work done.
-SKIP_RESULTS = {"skipped": "nothing_to_do", "not_modified": "not_modified"}
+SKIP_RESULTS = {"skipped": "nothing_to_do", "not_modified": "not_modified", "requeued": "run_inline_failed"}
 STATUS_CLASS_BY_REASON = {"http_404": "4xx", "http_410": "4xx", "http_4xx": "4xx", "http_429": "4xx", "http_5xx": "5xx"}
 
 TASKS = Counter(

@@ -4,7 +4,13 @@ from services.enrich import stages
 from shared.celery_app import StageTask, app
 
 
-@app.task(name="enrich.enrich_article", base=StageTask, bind=True, stage="enrich")
+@app.task(
+    name="enrich.enrich_article",
+    base=StageTask,
+    bind=True,
+    stage="enrich",
+    inline_next={"links": stages.resolve_links},
+)
 def enrich_article(self: StageTask, url_id: int) -> str:
     """Normalise and store one article's tags."""
     return self.run_handler(stages.enrich_article, url_id)
