@@ -122,7 +122,7 @@ def parse_sitemap(body: bytes, sitemap_url: str) -> list[FeedEntry]:
 
 def _parse_xml_feed(body: bytes, feed_url: str) -> ParsedFeed:
     headers = {"content-location": feed_url, "content-type": "application/xml"}
-    parsed = feedparser.parse(_drop_doctype(body), response_headers=headers)
+    parsed = feedparser.parse(_cap_entries(_drop_doctype(body)), response_headers=headers)
     if not parsed.get("version"):
         reason = parsed.get("bozo_exception")
         raise FeedError("invalid_feed", f"not an RSS, RDF or Atom document ({reason or 'unknown format'})")
@@ -140,6 +140,19 @@ def _parse_xml_feed(body: bytes, feed_url: str) -> ParsedFeed:
         site_url=_absolute_http_url(feed.get("link"), feed_url),
         entries=tuple(entries),
     )
+
+
+_ENTRY_END = re.compile(rb"</(?:item|entry)\s*>", re.IGNORECASE)
+
+
+def _cap_entries(body: bytes) -> bytes:
+    """Cut a document after its MAX_FEED_ENTRIES-th entry: feedparser reads every entry before we
+    can stop it (~90 us each, so a million-entry feed would take minutes); its lenient parser takes
+    the unclosed channel as it is."""
+    for count, match in enumerate(_ENTRY_END.finditer(body), start=1):
+        if count == MAX_FEED_ENTRIES:
+            return body[: match.end()]
+    return body
 
 
 def _drop_doctype(body: bytes) -> bytes:
