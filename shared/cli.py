@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("urls", nargs="*", metavar="URL")
     p.add_argument("--file", help="read URLs from a file, one per line ('-' for stdin)")
     p.add_argument("--priority", type=int, default=0)
+    p.add_argument(
+        "--repoll",
+        metavar="SCHEDULE",
+        help="this URL's own re-poll schedule, e.g. '48h=30m' or 'off' (default: global)",
+    )
     p.set_defaults(func=cmd_enqueue)
 
     feeds = sub.add_parser("feeds", help="register and list feeds").add_subparsers(dest="feeds_command", required=True)
@@ -206,9 +211,17 @@ def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
     from shared.store import frontier
 
     urls = _validate(_read_urls(args))
+    if args.repoll is not None:
+        from shared.errors import ConfigError
+        from shared.repoll import RepollPolicy
+
+        try:
+            RepollPolicy.parse(args.repoll, settings.repoll_stop_unchanged)
+        except ConfigError as exc:
+            raise CliError(f"bad --repoll: {exc.detail}", EXIT_USAGE) from None
     ensure_schema(settings)
     with session_scope(settings.database_url) as session:
-        queued = [frontier.enqueue_url(session, u, priority=args.priority) for u in urls]
+        queued = [frontier.enqueue_url(session, u, priority=args.priority, repoll_schedule=args.repoll) for u in urls]
     new = [q for q in queued if q.created]
     _publish(settings, [("fetch", q.url_id) for q in new])
     for q in queued:

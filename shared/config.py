@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     politeness_delay: float = Field(1.0, description="Seconds between two requests to one host, all workers.")
 
     task_max_attempts: int = Field(5, description="Attempts before a transient failure becomes permanent.")
+    task_soft_time_limit: int = Field(120, description="Seconds before a task is interrupted (stage_timeout, retried).")
+    task_time_limit: int = Field(180, description="Seconds before a task's process is killed (worker_lost).")
     retry_backoff_base: float = 2.0
     retry_backoff_max: float = 300.0
     sweep_stale_seconds: int = Field(300, description="Re-publish a stage's item when untouched this long.")

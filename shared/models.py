@@ -122,6 +122,7 @@ class Url(Base):
     last_fetch_id: Mapped[int | None] = mapped_column(BigId)
     article_id: Mapped[int | None] = mapped_column(BigId, index=True)
     repoll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    repoll_schedule: Mapped[str | None] = mapped_column(String(200))
     repoll_count: Mapped[int] = mapped_column(Integer, default=0)
     unchanged_polls: Mapped[int] = mapped_column(Integer, default=0)
     poll_changed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -37,11 +37,16 @@ class RepollPolicy:
 
     @classmethod
     def parse(cls, schedule: str, stop_after_unchanged: int) -> RepollPolicy:
-        """Read 'AGE=EVERY,AGE=EVERY,...' (e.g. '6h=15m,48h=1h,7d=1d'). Raises ConfigError."""
+        """Read 'AGE=EVERY,AGE=EVERY,...' (e.g. '6h=15m,48h=1h,7d=1d'), or 'off' for no re-polls.
+        Raises ConfigError."""
+        if schedule.strip().lower() == "off":
+            return cls((), stop_after_unchanged)
         tiers = []
         for part in filter(None, (p.strip() for p in schedule.split(","))):
             age, _, every = part.partition("=")
             tiers.append((parse_duration(age), parse_duration(every)))
+        if not tiers:
+            raise ConfigError(detail=f"empty re-poll schedule: {schedule!r} (use 'off' for none)")
         if any(b[0] <= a[0] for a, b in pairwise(tiers)):
             raise ConfigError(detail=f"re-poll tiers must have growing ages: {schedule!r}")
         return cls(tuple(tiers), stop_after_unchanged)

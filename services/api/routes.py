@@ -76,12 +76,6 @@ def _publish(settings: Settings, items: list[tuple[str, int]]) -> bool:
         return False
 
 
-def apply_repoll_policy(settings: Settings, url_ids: list[int], policy: schemas.RepollPolicy | None) -> bool:
-    """Store a per-URL re-poll policy. The frontier has only the global schedule (NEWSFLOW_REPOLL_SCHEDULE)
-    so far; this is the one place to wire a per-URL policy in once the frontier can hold one."""
-    return False
-
-
 @router.post(
     "/urls",
     status_code=202,
@@ -94,11 +88,15 @@ def submit_urls(body: schemas.UrlSubmission, settings: SettingsDep) -> schemas.U
     """Queue one article URL or a batch for fetching; URLs already known keep their row and state."""
     urls = body.all_urls()
     _check_urls(settings, urls)
+    schedule = body.repoll.schedule() if body.repoll else None
     with session_scope(settings.database_url) as session:
-        queued = [frontier.enqueue_url(session, u, source="api", priority=body.priority) for u in urls]
+        queued = [
+            frontier.enqueue_url(session, u, source="api", priority=body.priority, repoll_schedule=schedule)
+            for u in urls
+        ]
     new = [q for q in queued if q.created]
     published = _publish(settings, [("fetch", q.url_id) for q in new])
-    repoll_applied = apply_repoll_policy(settings, [q.url_id for q in queued], body.repoll)
+    repoll_applied = schedule is not None
     URLS_SUBMITTED.labels("queued").inc(len(new))
     URLS_SUBMITTED.labels("known").inc(len(queued) - len(new))
     return schemas.UrlSubmissionResult(

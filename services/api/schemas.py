@@ -58,7 +58,11 @@ class RepollPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     every_seconds: int = Field(3600, ge=60, le=30 * 86400)
-    stop_after_days: int = Field(7, ge=0, le=365)
+    stop_after_days: int = Field(7, ge=0, le=365, description="0: never re-poll these URLs.")
+
+    def schedule(self) -> str:
+        """The policy as a NEWSFLOW_REPOLL_SCHEDULE-style string stored on each URL."""
+        return "off" if self.stop_after_days == 0 else f"{self.stop_after_days}d={self.every_seconds}s"
 
 
 class _OneOrMany(BaseModel):
@@ -109,7 +113,8 @@ class UrlSubmissionResult(BaseModel):
     known: int
     published: bool
     repoll_applied: bool = Field(
-        description="False for now: re-polls follow NEWSFLOW_REPOLL_SCHEDULE; per-URL policies are not stored yet."
+        description="True when a `repoll` policy was given and stored on every URL of the request (known ones "
+        "too); without one, re-polls follow NEWSFLOW_REPOLL_SCHEDULE."
     )
 
 

@@ -37,8 +37,10 @@ def enqueue_url(
     feed_id: int | None = None,
     depth: int = 0,
     priority: int = 0,
+    repoll_schedule: str | None = None,
 ) -> Enqueued:
-    """Queue a URL once: a URL already known keeps its row and state. Raises InvalidURLError."""
+    """Queue a URL once: a URL already known keeps its row and state (a re-poll schedule given
+    for it replaces its own). Raises InvalidURLError."""
     canonical = canonicalize_url(url)
     key = url_hash(canonical)
     now = utcnow()
@@ -54,6 +56,7 @@ def enqueue_url(
             "feed_id": feed_id,
             "depth": depth,
             "priority": priority,
+            "repoll_schedule": repoll_schedule,
             "created_at": now,
             "updated_at": now,
             "dispatched_at": now,
@@ -63,6 +66,8 @@ def enqueue_url(
     if new_id is not None:
         return Enqueued(new_id, canonical, True)
     existing = session.execute(select(Url.id).where(Url.url_hash == key)).scalar_one()
+    if repoll_schedule is not None:
+        session.execute(update(Url).where(Url.id == existing).values(repoll_schedule=repoll_schedule))
     return Enqueued(existing, canonical, False)
 
 
@@ -102,11 +107,11 @@ def advance(session: Session, url_id: int, from_state: str, to_state: str, **fie
 
 def _schedule_repoll(session: Session, url_id: int, now: datetime) -> None:
     settings = get_settings()
-    policy = RepollPolicy.parse(settings.repoll_schedule, settings.repoll_stop_unchanged)
     row = session.get(Url, url_id)
     if row is None:
         return
-    session.refresh(row, ["poll_changed", "unchanged_polls", "repoll_count", "created_at"])
+    session.refresh(row, ["poll_changed", "unchanged_polls", "repoll_count", "created_at", "repoll_schedule"])
+    policy = RepollPolicy.parse(row.repoll_schedule or settings.repoll_schedule, settings.repoll_stop_unchanged)
     if row.repoll_count:
         row.unchanged_polls = 0 if row.poll_changed else row.unchanged_polls + 1
     row.repoll_at = policy.next_poll(row.created_at, now, row.unchanged_polls)

@@ -89,6 +89,27 @@ def test_queue_one_then_a_batch_says_what_was_known(client, db_url):
     assert url_count(db_url) == 2
 
 
+def test_a_repoll_policy_is_stored_on_every_url_of_the_request(client, db_url):
+    plain = client.post("/urls", json={"url": "https://example.com/plain"}, headers=AUTH).json()
+    assert plain["repoll_applied"] is False
+    policy = {"every_seconds": 1800, "stop_after_days": 2}
+    answer = client.post(
+        "/urls", json={"urls": ["https://example.com/plain", "https://example.com/new"], "repoll": policy}, headers=AUTH
+    ).json()
+    assert answer["repoll_applied"] is True
+    off = client.post(
+        "/urls", json={"url": "https://example.com/quiet", "repoll": {"stop_after_days": 0}}, headers=AUTH
+    )
+    assert off.json()["repoll_applied"] is True
+    with session_scope(db_url) as session:
+        stored = dict(session.execute(select(models.Url.url, models.Url.repoll_schedule)).all())
+    assert stored == {
+        "https://example.com/plain": "2d=1800s",
+        "https://example.com/new": "2d=1800s",
+        "https://example.com/quiet": "off",
+    }
+
+
 def test_a_bad_url_refuses_the_whole_batch_with_its_index(client, db_url):
     answer = client.post(
         "/urls", json={"urls": ["https://example.com/ok", "ftp://example.com/x", "http://"]}, headers=AUTH

@@ -194,7 +194,9 @@ def test_revisions_are_kept_and_bad_fetches_refused(session):
     paragraphs = list(record.body_paragraphs)
     paragraphs[7] = paragraphs[7].replace("did not take questions", "did not take questions from reporters")
     revised = articles.upsert_article(session, dataclasses.replace(record, body_paragraphs=tuple(paragraphs)), None)
-    truncated = articles.upsert_article(session, dataclasses.replace(record, body_paragraphs=tuple(paragraphs[:1])), None)
+    truncated = articles.upsert_article(
+        session, dataclasses.replace(record, body_paragraphs=tuple(paragraphs[:1])), None
+    )
     error_page = articles.upsert_article(session, dataclasses.replace(record, title="404 Not Found"), None)
     assert (revised.outcome, revised.changed_fields) == (Outcome.UPDATED, ("body",))
     assert (truncated.outcome, truncated.suspect_reason) == (Outcome.UNCHANGED, "body_shrank")
@@ -237,3 +239,20 @@ def test_comment_events_are_ordered_and_written_once(session):
         ("1050773838", "deleted", 2),
         ("1050773838", "restored", 3),
     ]
+
+
+def test_repoll_schedule_global_per_url_and_off(session):
+    default = frontier.enqueue_url(session, "https://example.com/default").url_id
+    custom = frontier.enqueue_url(session, "https://example.com/custom", repoll_schedule="1d=10m").url_id
+    silent = frontier.enqueue_url(session, "https://example.com/silent").url_id
+    assert frontier.enqueue_url(session, "https://example.com/silent", repoll_schedule="off").created is False
+    for url_id in (default, custom, silent):
+        assert frontier.advance(session, url_id, "queued", "done")
+    rows = {r.id: r for r in session.execute(select(models.Url)).scalars()}
+    assert rows[default].repoll_at - rows[default].updated_at == timedelta(minutes=15)  # 6h=15m, the first tier
+    assert rows[custom].repoll_at - rows[custom].updated_at == timedelta(minutes=10)
+    assert rows[silent].repoll_at is None
+    assert frontier.claim_due_repolls(session) == []
+    assert frontier.request_repoll(session, [default, custom]) == 2
+    assert sorted(frontier.claim_due_repolls(session)) == sorted([default, custom])
+    assert frontier.claim_due_repolls(session) == []  # claimed once, even when asked twice
