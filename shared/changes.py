@@ -31,13 +31,18 @@ def comment_hash(comment: Comment) -> str:
     return content_hash(_SPACES.sub(" ", comment.text).strip(), comment.author)
 
 
+HTML_SOURCE = "html"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredComment:
-    """What the store knows of a comment, enough to diff it against the page."""
+    """What the store knows of a comment, enough to diff it against the page; `sources` are the
+    sources (the page's HTML, a comments endpoint) that showed it last time, the first owns its text."""
 
     key: str
     content_hash: str
     deleted: bool
+    sources: tuple[str, ...] = (HTML_SOURCE,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +54,21 @@ class CommentDiff:
     unchanged: tuple[Comment, ...] = ()
     restored: tuple[Comment, ...] = ()
     removed: tuple[str, ...] = ()  # keys now shown as a "comment removed" placeholder
-    gone: tuple[str, ...] = ()  # keys no longer on the page at all
+    gone: tuple[str, ...] = ()  # keys no longer shown by any source
+    left: tuple[str, ...] = ()  # keys this source stopped showing that another source still shows
 
 
-def diff_comments(stored: Mapping[str, StoredComment], seen: Sequence[Comment]) -> CommentDiff:
-    """Diff the comments on the page against the stored ones by comment key.
+def diff_comments(
+    stored: Mapping[str, StoredComment], seen: Sequence[Comment], source: str = HTML_SOURCE
+) -> CommentDiff:
+    """Diff the comments one source shows now against the stored ones by comment key.
 
-    A page with no comments at all is not taken as "every comment deleted": that is what a failed
-    comment block or a changed layout looks like, so nothing is marked gone from an empty page."""
+    "Gone" is scoped per source: a comment is deleted only when no source that showed it shows it
+    any more, so a comment only the JSON endpoint lists is not deleted by the HTML page's poll (and
+    vice versa). Only the source that owns a comment's text (the first that showed it) can edit it:
+    two sources that print one comment slightly differently must not flip it back and forth.
+    A source with no comments at all is not taken as "every comment deleted": that is what a failed
+    comment block or a changed layout looks like, so nothing is marked gone from an empty source."""
     new, edited, unchanged, restored, removed = [], [], [], [], []
     for comment in seen:
         before = stored.get(comment.id)
@@ -69,13 +81,24 @@ def diff_comments(stored: Mapping[str, StoredComment], seen: Sequence[Comment]) 
                 unchanged.append(comment)
         elif before.deleted:
             restored.append(comment)
-        elif before.content_hash != comment_hash(comment):
+        elif before.content_hash != comment_hash(comment) and _owner(before) in (source, None):
             edited.append(comment)
         else:
             unchanged.append(comment)
     on_page = {c.id for c in seen}
-    gone = [k for k, s in stored.items() if k not in on_page and not s.deleted] if seen else []
-    return CommentDiff(tuple(new), tuple(edited), tuple(unchanged), tuple(restored), tuple(removed), tuple(gone))
+    gone, left = [], []
+    if seen:
+        for key, s in stored.items():
+            if key in on_page or s.deleted or source not in s.sources:
+                continue
+            (left if set(s.sources) - {source} else gone).append(key)
+    return CommentDiff(
+        tuple(new), tuple(edited), tuple(unchanged), tuple(restored), tuple(removed), tuple(gone), tuple(left)
+    )
+
+
+def _owner(stored: StoredComment) -> str | None:
+    return stored.sources[0] if stored.sources else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,6 +301,8 @@ def stage_handlers() -> dict[str, Any]:
         "fetch": ingest.fetch_url,
         "feed": ingest.poll_feed,
         "parse": parse.parse_page,
+        "comments": ingest.fetch_comments,
+        "comments_parse": parse.parse_comments,
         "enrich": enrich.enrich_article,
         "links": enrich.resolve_links,
     }

@@ -262,6 +262,28 @@ class Comment(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Space-separated sources that showed the comment on their last poll ("html", "site_json"), the
+    # one that owns its text first; it is deleted only when none shows it (shared.changes).
+    sources: Mapped[str] = mapped_column(String(200), default="html")
+
+
+class CommentFetch(Base):
+    """One page of an article's comments endpoint as last fetched; the pages of the latest round of
+    a source share its `fetched_at` (a page beyond the end of a thread that shrank stays, unread)."""
+
+    __tablename__ = "comment_fetches"
+    __table_args__ = (UniqueConstraint("article_id", "source_hash", "page"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    page: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    body_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+    first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CommentVersion(Base):

@@ -37,6 +37,9 @@ class Route:
 ROUTES: dict[str, Route] = {
     "fetch": Route("ingest.fetch_url", "fetch"),
     "parse": Route("parse.parse_page", "parse"),
+    # An article's separate comment sources: fetched by ingest, mapped and merged by parse.
+    "comments": Route("ingest.fetch_comments", "fetch"),
+    "comments_parse": Route("parse.parse_comments", "parse"),
     "enrich": Route("enrich.enrich_article", "enrich"),
     "links": Route("enrich.resolve_links", "links"),
     "feed": Route("ingest.poll_feed", "feeds"),

@@ -54,6 +54,30 @@ class CommentWidget:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentSource:
+    """A source of the article's comments outside its HTML, e.g. a site's comments JSON endpoint.
+
+    `url` is absolute, with `{page}` where the page number goes (pages `first_page`.. until one whose
+    list at `items_path` is empty, at most `max_pages`); `profile` names the site profile whose field
+    map reads each item. The parser fills these from its profile; ingest fetches, parse maps.
+    """
+
+    url: str
+    provider: str = "site_json"
+    format: str = "json"
+    profile: str | None = None
+    items_path: str = ""
+    first_page: int = 1
+    max_pages: int = 1
+
+    def page_urls(self) -> list[str]:
+        """The URL of every page that may be fetched, in order (one when the URL has no `{page}`)."""
+        if "{page}" not in self.url:
+            return [self.url]
+        return [self.url.replace("{page}", str(n)) for n in range(self.first_page, self.first_page + self.max_pages)]
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleRecord:
     """Everything the parser extracts from one news page."""
 
@@ -75,6 +99,7 @@ class ArticleRecord:
     language: str | None = None
     site_name: str | None = None
     comment_widgets: tuple[CommentWidget, ...] = ()
+    comment_sources: tuple[CommentSource, ...] = ()
     date_sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +146,7 @@ class ArticleRecord:
             language=data.get("language"),
             site_name=data.get("site_name"),
             comment_widgets=tuple(CommentWidget(**w) for w in data.get("comment_widgets") or ()),
+            comment_sources=tuple(CommentSource(**s) for s in data.get("comment_sources") or ()),
             date_sources=dict(data.get("date_sources") or {}),
         )
 

@@ -12,10 +12,10 @@ import json
 import re
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from html import escape
+from html import escape, unescape
 from importlib import resources
 from typing import Any
 
@@ -24,6 +24,7 @@ TEXT = "text/plain; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
+JSON = "application/json; charset=utf-8"
 # A charset parameter means nothing for binary types, so image/png goes without one.
 PNG = "image/png"
 
@@ -47,6 +48,31 @@ DERIVED_VERSIONS: dict[str, tuple[str, datetime]] = {
 }
 VERSIONS = (*CAPTURED_VERSIONS, *DERIVED_VERSIONS)
 SITE_NAME = "Sputnik International (newsflow demo)"
+
+# The comments JSON endpoint named in the Sputnik profile: ?article_id=...&page=N, 10 per page,
+# an empty list after the last page. It lists what the page shows, and for the seed also one reply
+# the page has not rendered (a comment only the endpoint has).
+COMMENTS_PATH = "/services/comments/list/"
+COMMENTS_PER_PAGE = 10
+JSON_ONLY_COMMENT = {
+    "id": 1052099001,
+    "parent_id": 1050773521,
+    "user": {"name": "Baikal_Watcher", "id": 6100042},
+    "text": "<p>Pierre_L, agreed: talks first, sanctions later.</p>"
+    "<p>Both sides need<br>a channel that stays open.</p>",
+    "created_at": "2017-03-30T07:05",
+    "edited_at": None,
+    "is_deleted": False,
+}
+_SEED_COMMENT = re.compile(
+    r'<li class="b-comments__item" id="comment_\d+" data-id="(?P<id>\d+)"[^>]*?data-parent-id="(?P<parent>\d*)">'
+    r"(?P<body>.*?)</li>",
+    re.DOTALL,
+)
+_AUTHOR = re.compile(r'<a class="b-comment__author"[^>]*>(.*?)</a>', re.DOTALL)
+_POSTED = re.compile(r'<time class="b-comment__date" datetime="([^"]+)"')
+_EDITED = re.compile(r'class="b-comment__edited" data-edited="([^"]+)"')
+_TEXT = re.compile(r'<div class="b-comment__text">(.*?)</div>', re.DOTALL)
 
 # Origins of the live site; subdomains (cdn*.img, id., comet.) and mailto: addresses are left alone.
 _ORIGIN_RE = re.compile(r"(https?:)?//sputniknews\.com(?![\w.-])")
@@ -89,6 +115,10 @@ class SiteContent:
     resources: dict[str, Resource]
     seed_path: str
     seed_versions: dict[str, Resource]
+    # Comments the JSON endpoint lists, by article id; the seed's per version of its page.
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    seed_id: str = ""
+    seed_comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def load_articles() -> dict[str, Any]:
@@ -145,7 +175,55 @@ def build_site(base_url: str) -> SiteContent:
     for name, (base, modified) in DERIVED_VERSIONS.items():
         htmls[name] = derive_version(name, htmls[base])
         seed_versions[name] = _resource(200, HTML, htmls[name].encode("utf-8"), modified)
-    return SiteContent(resources=res, seed_path=seed["path"], seed_versions=seed_versions)
+    return SiteContent(
+        resources=res,
+        seed_path=seed["path"],
+        seed_versions=seed_versions,
+        comments={a["id"]: [_json_comment(c) for c in a["comments"]] for a in articles},
+        seed_id=seed["id"],
+        seed_comments={name: [*seed_comment_items(html), JSON_ONLY_COMMENT] for name, html in htmls.items()},
+    )
+
+
+def seed_comment_items(html: str) -> list[dict[str, Any]]:
+    """The comments a seed page shows, as the endpoint lists them (text as the page's markup)."""
+    items = []
+    for match in _SEED_COMMENT.finditer(html):
+        body = match.group("body")
+        author, posted = _AUTHOR.search(body), _POSTED.search(body)
+        edited, text = _EDITED.search(body), _TEXT.search(body)
+        items.append(
+            {
+                "id": int(match.group("id")),
+                "parent_id": int(match.group("parent")) if match.group("parent") else None,
+                "user": {"name": unescape(author.group(1)) if author else None},
+                "text": text.group(1) if text else "",
+                "created_at": posted.group(1) if posted else None,
+                "edited_at": edited.group(1) if edited else None,
+                "is_deleted": False,
+            }
+        )
+    return items
+
+
+def render_comments_page(comments: list[dict[str, Any]], page: int) -> Resource:
+    """One page of the comments endpoint (an empty list past the last page), never cached."""
+    start = (page - 1) * COMMENTS_PER_PAGE if page >= 1 else len(comments)
+    chunk = comments[start : start + COMMENTS_PER_PAGE]
+    body = {"page": page, "per_page": COMMENTS_PER_PAGE, "total": len(comments), "comments": chunk}
+    return Resource(200, JSON, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def _json_comment(comment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": int(comment["id"]),
+        "parent_id": int(comment["parent_id"]) if comment["parent_id"] else None,
+        "user": {"name": comment["author"], "id": int(comment["user_id"])},
+        "text": "<br>".join(escape(line) for line in comment["text"].split("\n")),
+        "created_at": comment["posted_at"],
+        "edited_at": None,
+        "is_deleted": False,
+    }
 
 
 def derive_version(name: str, html: str) -> str:

@@ -23,7 +23,7 @@ def main() -> int:
     from services.demosite.server import DemoSite
     from shared.cli import main as newsflow
 
-    with DemoSite() as site:
+    with DemoSite(comments_api=True) as site:
         print(f"== bundled news site at {site.base_url}; store at {os.environ['NEWSFLOW_DATABASE_URL']}\n")
         steps = [
             ["feeds", "add", f"{site.base_url}/rss.xml"],

@@ -1,7 +1,9 @@
 """The demo news site's HTTP server: pre-rendered pages on 127.0.0.1, HTTP/1.1 keep-alive, in a thread.
 
-Tests drive it in-process (`DemoSite(...).start()`, `set_version`, `hits`); other processes switch the
-seed page with POST /_control/version?name=later.
+Tests drive it in-process (`DemoSite(...).start()`, `set_version`, `set_comments_api`, `hits`); other
+processes switch the seed page with POST /_control/version?name=later. The comments JSON endpoint
+lists every article's comments only when switched on (`make demo` does); off, it answers empty lists,
+so the page's own comments stay the whole story for tests that count them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from services.demosite.content import HTML, NOT_FOUND, TEXT, VERSIONS, Resource, build_site
+from services.demosite.content import (
+    COMMENTS_PATH,
+    HTML,
+    NOT_FOUND,
+    TEXT,
+    VERSIONS,
+    Resource,
+    build_site,
+    render_comments_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +37,7 @@ CONTROL_PATH = "/_control/version"
 class DemoSite:
     """The local fixture news site; binds at construction so base_url is known before start()."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, comments_api: bool = False):
         self._server = _Server((host, port), _Handler)
         self._server.site = self
         self.host = host
@@ -34,6 +45,7 @@ class DemoSite:
         self.base_url = f"http://{host}:{self.port}"
         self._content = build_site(self.base_url)
         self._version = VERSIONS[0]
+        self._comments_api = comments_api
         self._hits: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -63,6 +75,22 @@ class DemoSite:
             raise ValueError(f"unknown version {name!r}; expected one of {VERSIONS}")
         with self._lock:
             self._version = name
+
+    def set_comments_api(self, on: bool) -> None:
+        """List comments at the comments JSON endpoint (on), or answer every request with none (off)."""
+        with self._lock:
+            self._comments_api = on
+
+    def comments_page(self, article_id: str, page: int) -> Resource:
+        """A page of the comments endpoint for an article (the seed's follow its current version)."""
+        with self._lock:
+            on, version = self._comments_api, self._version
+        comments = []
+        if on and article_id == self._content.seed_id:
+            comments = self._content.seed_comments[version]
+        elif on:
+            comments = self._content.comments.get(article_id, [])
+        return render_comments_page(comments, page)
 
     @property
     def version(self) -> str:
@@ -132,6 +160,12 @@ class _Handler(BaseHTTPRequestHandler):
         site._count(path)
         if path == CONTROL_PATH:
             self._send_text(HTTPStatus.OK, f"{site.version}\n", head=head)
+            return
+        if path == COMMENTS_PATH:
+            query = parse_qs(urlsplit(self.path).query)
+            page = query.get("page", ["1"])[0]
+            article_id = query.get("article_id", [""])[0]
+            self._send(site.comments_page(article_id, int(page) if page.isdigit() else 1), head)
             return
         if path == "/broken/slow":
             # Event.wait instead of sleep: stop() cuts the delay short.

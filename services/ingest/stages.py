@@ -1,4 +1,5 @@
-"""Ingest stage handlers: fetch a queued URL, poll a feed, and the scheduler's two sweeps.
+"""Ingest stage handlers: fetch a queued URL, poll a feed, fetch an article's separate comment
+sources, and the scheduler's two sweeps.
 
 Each handler does its network work outside any transaction, then re-reads and locks the row,
 checks it has not moved on (another delivery of the same message), writes, and returns the
@@ -7,6 +8,7 @@ follow-up work. They run the same in a Celery worker and in the embedded runner.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,12 +22,15 @@ from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.db import session_scope
-from shared.errors import FeedError, InvalidURLError
+from shared.errors import FeedError, FetchError, InvalidURLError
+from shared.jsonpath import read_items
 from shared.locks import single_instance
-from shared.models import Feed
+from shared.models import Feed, utcnow
 from shared.pipeline import StageResult
+from shared.records import CommentSource
 from shared.repoll import next_feed_interval
-from shared.store import Outcome, feeds, fetches, frontier
+from shared.store import Outcome, articles, comment_fetches, feeds, fetches, frontier
+from shared.store.comment_fetches import FetchedPage
 
 log = logging.getLogger("newsflow.ingest")
 
@@ -59,10 +64,12 @@ def fetch_url(url_id: int) -> StageResult:
             return StageResult("skipped")
         repoll = row.repoll_count > 0
         if result.not_modified:
+            # A page that did not change may still have new comments at its comments endpoint.
+            comments_next = _comments_work(session, url_id, row.article_id)
             frontier.advance(session, url_id, "queued", "done")
             if repoll:
                 metrics.record_repoll_done(False)
-            return StageResult("not_modified", **origin)
+            return StageResult("not_modified", comments_next, **origin)
         fetch_id, stored = fetches.save_fetch(
             session,
             url_id,
@@ -78,13 +85,77 @@ def fetch_url(url_id: int) -> StageResult:
         )
         validators = {"etag": result.etag, "last_modified": result.last_modified}
         if stored is Outcome.UNCHANGED and fetch_id == row.last_fetch_id and row.article_id is not None:
-            # A re-poll that got the very bytes already parsed: nothing can have changed.
+            # A re-poll that got the very bytes already parsed: nothing on the page can have changed.
+            comments_next = _comments_work(session, url_id, row.article_id)
             frontier.advance(session, url_id, "queued", "done", **validators)
             if repoll:
                 metrics.record_repoll_done(False)
-            return StageResult("unchanged", **origin)
+            return StageResult("unchanged", comments_next, **origin)
         frontier.advance(session, url_id, "queued", "fetched", last_fetch_id=fetch_id, **validators)
     return StageResult.then("parse", url_id, **origin)
+
+
+# What a comments endpoint may be labelled as; the page after the last one is an empty list.
+COMMENT_TYPES = ("application/json", "text/json", "text/javascript", "application/javascript", "text/plain")
+COMMENT_PROVIDERS = ("site_json",)  # widget providers (Disqus, ...) have no fetcher yet
+
+
+def _comments_work(session: Session, url_id: int, article_id: int | None) -> tuple[tuple[str, int], ...]:
+    if article_id is None or not articles.comment_sources(session, article_id):
+        return ()
+    return (("comments", url_id),)
+
+
+def fetch_comments(url_id: int) -> StageResult:
+    """Fetch every page of the article's separate comment sources (named in its stored record by the
+    parser: ingest reads a record, never the parse service) and hand them to parse.
+
+    Parse cannot fetch (pure modules, no HTTP client) and ingest does not know site profiles, so the
+    record carries what fetching needs: the URL with `{page}`, the list's JSON path, a page bound.
+    A round that failed part-way is not stored: a short round would read as comments deleted.
+    """
+    with session_scope() as session:
+        row = frontier.get_url(session, url_id)
+        if row is None or row.article_id is None:
+            return StageResult("skipped")
+        article_id, origin = row.article_id, {"url": row.url, "enqueued_at": row.created_at}
+        sources = [s for s in articles.comment_sources(session, article_id) if s.provider in COMMENT_PROVIDERS]
+    rounds: list[tuple[CommentSource, list[FetchedPage]]] = []
+    errors: list[FetchError] = []
+    for source in sources:
+        try:
+            rounds.append((source, _fetch_comment_pages(source)))
+        except FetchError as exc:
+            log.warning("comment source failed", extra={"url": source.url, "reason": exc.reason})
+            errors.append(exc)
+    if errors and not rounds:
+        raise errors[0]
+    changed = False
+    with session_scope() as session:
+        now = utcnow()
+        for source, pages in rounds:
+            stored = comment_fetches.save_comment_pages(session, article_id, source.url, pages, now)
+            changed = changed or stored is not Outcome.UNCHANGED
+    if not changed:
+        return StageResult("unchanged", **origin)
+    return StageResult.then("comments_parse", url_id, **origin)
+
+
+def _fetch_comment_pages(source: CommentSource) -> list[FetchedPage]:
+    """Pages in order until one lists no comments (kept: it says where the thread ends) or is not
+    JSON (kept for parse to reject), at most `source.max_pages`."""
+    pages: list[FetchedPage] = []
+    for url in source.page_urls():
+        result = fetcher().fetch(url, accept=COMMENT_TYPES)
+        metrics.record_fetch(result.final_url, len(result.body))
+        pages.append(FetchedPage(result.final_url, result.content_type, result.body))
+        try:
+            items = read_items(json.loads(result.body), source.items_path)
+        except (ValueError, RecursionError):
+            break
+        if not items:
+            break
+    return pages
 
 
 def poll_feed(feed_id: int) -> StageResult:

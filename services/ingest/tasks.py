@@ -10,6 +10,12 @@ def fetch_url(self: StageTask, url_id: int) -> str:
     return self.run_handler(stages.fetch_url, url_id)
 
 
+@app.task(name="ingest.fetch_comments", base=StageTask, bind=True, stage="comments")
+def fetch_comments(self: StageTask, url_id: int) -> str:
+    """Fetch the pages of a parsed article's separate comment sources."""
+    return self.run_handler(stages.fetch_comments, url_id)
+
+
 @app.task(name="ingest.poll_feed", base=StageTask, bind=True, stage="feed")
 def poll_feed(self: StageTask, feed_id: int) -> str:
     """Poll one feed."""

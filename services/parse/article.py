@@ -12,7 +12,7 @@ from datetime import tzinfo
 
 from lxml.html import HtmlElement
 
-from services.parse import body, comments, dates, images, links, metadata
+from services.parse import body, comment_json, comments, dates, images, links, metadata
 from services.parse.layout import find_article_scope
 from services.parse.profiles import SiteProfile, match_profile, spec_value
 from services.parse.structured import StructuredData, microdata_value, read_structured
@@ -95,6 +95,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         language=metadata.find_language(root, structured),
         site_name=site_name,
         comment_widgets=tuple(widgets),
+        comment_sources=tuple(comment_json.find_comment_sources(root, profile, base_url)),
         date_sources=date_sources,
     )
 

@@ -25,6 +25,25 @@ PROFILE_DIR = Path(__file__).with_name("profiles")
 _SECTIONS = ("article", "images", "comments")
 
 
+# Fields a comments endpoint's items may name, by the JSON path of each (`[comments_api.fields]`).
+COMMENT_FIELDS = ("id", "parent", "author", "text", "posted", "edited", "deleted")
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsApi:
+    """A site's comments JSON endpoint: the URL template and where its variables are on the page,
+    the JSON path of the list and of each field, how text is written, the zone and page bound."""
+
+    url: str
+    variables: dict[str, str] = field(default_factory=dict)
+    items: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    text_format: str = "html"  # "html" (markup, <p>/<br>) or "text" (plain, newlines)
+    timezone: str | None = None
+    first_page: int = 1
+    max_pages: int = 10
+
+
 @dataclass(frozen=True, slots=True)
 class SiteProfile:
     """One site's rules: selectors per section (`article`, `images`, `comments`) and a time zone."""
@@ -36,14 +55,24 @@ class SiteProfile:
     article: dict[str, str] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
+    comments_api: CommentsApi | None = None
 
     @property
     def tzinfo(self) -> ZoneInfo | None:
         """The site's wall-clock zone, used for dates printed without an offset."""
-        try:
-            return ZoneInfo(self.timezone) if self.timezone else None
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
+        return _zone(self.timezone)
+
+    @property
+    def comments_tzinfo(self) -> ZoneInfo | None:
+        """The zone of the comments endpoint's naive times (its own setting, else the site's)."""
+        return _zone(self.comments_api.timezone if self.comments_api else None) or self.tzinfo
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def load_profile(path: Path) -> SiteProfile:
@@ -55,13 +84,43 @@ def load_profile(path: Path) -> SiteProfile:
         hosts=tuple(h.lower() for h in data.get("hosts", ())),
         fingerprint=tuple(data.get("fingerprint", ())),
         timezone=data.get("timezone"),
+        comments_api=_load_comments_api(data.get("comments_api")),
         **sections,
     )
-    for selector in (*profile.fingerprint, *[v for s in sections.values() for v in s.values()]):
+    api_specs = list(profile.comments_api.variables.values()) if profile.comments_api else []
+    for selector in (*profile.fingerprint, *[v for s in sections.values() for v in s.values()], *api_specs):
         css, _ = split_spec(selector)
         if css:
             compile_css(css)
     return profile
+
+
+def _load_comments_api(data: dict[str, Any] | None) -> CommentsApi | None:
+    """The `[comments_api]` table; unknown field names and a bad text format fail at load time."""
+    if not data:
+        return None
+    fields = {str(k): str(v) for k, v in data.get("fields", {}).items()}
+    unknown = set(fields) - set(COMMENT_FIELDS)
+    if unknown or "text" not in fields:
+        raise ValueError(f"comments_api.fields: unknown {sorted(unknown)} or no text path")
+    text_format = str(data.get("text_format", "html"))
+    if text_format not in ("html", "text"):
+        raise ValueError(f"comments_api.text_format must be html or text, not {text_format!r}")
+    return CommentsApi(
+        url=str(data["url"]),
+        variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
+        items=str(data.get("items", "")),
+        fields=fields,
+        text_format=text_format,
+        timezone=data.get("timezone"),
+        first_page=int(data.get("first_page", 1)),
+        max_pages=max(1, min(int(data.get("max_pages", 10)), 100)),
+    )
+
+
+def find_profile(name: str) -> SiteProfile | None:
+    """A shipped profile by name (a record names the profile whose comments endpoint it uses)."""
+    return next((p for p in all_profiles() if p.name == name), None)
 
 
 @lru_cache(maxsize=1)

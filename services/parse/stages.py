@@ -1,4 +1,5 @@
-"""Parse stage handler: stored body -> article record -> article, images and comments rows."""
+"""Parse stage handlers: stored body -> article record -> article, images and comments rows; and
+fetched comment endpoint pages -> comments, through the same diff, scoped to their source."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import dataclasses
 import logging
 
 from services.parse.article import parse_article
+from services.parse.comment_json import read_comment_pages
+from services.parse.profiles import find_profile
 from shared import metrics
 from shared.db import session_scope
 from shared.errors import InvalidURLError
 from shared.models import utcnow
 from shared.pipeline import StageResult
-from shared.records import ArticleRecord
-from shared.store import Outcome, articles, fetches, frontier
+from shared.records import ArticleRecord, Comment, CommentSource
+from shared.store import Outcome, articles, comment_fetches, fetches, frontier
 from shared.urls import canonicalize_url, url_host
 
 log = logging.getLogger("newsflow.parse")
@@ -63,7 +66,43 @@ def parse_page(url_id: int) -> StageResult:
     if repoll:
         metrics.record_repoll_done(changed)
     outcome = "suspect" if write.suspect_reason else write.outcome.value
-    return StageResult.then("enrich", url_id, outcome=outcome, **origin)
+    work = [("enrich", url_id)]
+    if record.comment_sources and not write.suspect_reason:
+        work.append(("comments", url_id))  # ingest fetches them, then hands them back to parse_comments
+    return StageResult(outcome, tuple(work), **origin)
+
+
+def parse_comments(url_id: int) -> StageResult:
+    """Map the latest fetched pages of each of the article's comment sources to comments, with the
+    profile the source names, and merge them into the store as that source (see shared.changes)."""
+    with session_scope() as session:
+        row = frontier.get_url(session, url_id)
+        if row is None or row.article_id is None:
+            return StageResult("skipped")
+        article_id, origin = row.article_id, {"url": row.url, "enqueued_at": row.created_at}
+        sources = articles.comment_sources(session, article_id)
+        pages = {s.url: comment_fetches.load_comment_pages(session, article_id, s.url) for s in sources}
+    found: list[tuple[CommentSource, tuple[Comment, ...]]] = []
+    for source in sources:
+        profile = find_profile(source.profile or "")
+        if profile is None or profile.comments_api is None or not pages[source.url]:
+            continue
+        found.append((source, read_comment_pages(pages[source.url], profile.comments_api, profile.comments_tzinfo)))
+    if not found:
+        return StageResult("skipped", **origin)
+    merged: list[articles.CommentChanges] = []
+    with session_scope() as session:
+        if not articles.lock_article(session, article_id):
+            return StageResult("skipped", **origin)
+        now = utcnow()
+        for source, comments in found:
+            merged.append(articles.upsert_comments(session, article_id, comments, seen_at=now, source=source.provider))
+        changed = any(c.changed for c in merged)
+        if changed:
+            frontier.note_change(session, url_id, now)
+    for changes in merged:
+        metrics.record_comment_changes(changes.inserted, changes.edited, changes.missing)
+    return StageResult("changed" if changed else "unchanged", **origin)
 
 
 def trusted_canonical(record: ArticleRecord) -> ArticleRecord:

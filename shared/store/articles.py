@@ -11,9 +11,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared import models
-from shared.changes import ArticleContent, StoredComment, comment_hash, compare_content, diff_comments
+from shared.changes import (
+    HTML_SOURCE,
+    ArticleContent,
+    StoredComment,
+    comment_hash,
+    compare_content,
+    diff_comments,
+)
 from shared.models import utcnow
-from shared.records import ArticleRecord
+from shared.records import ArticleRecord, CommentSource
 from shared.records import Comment as CommentRecord
 from shared.store.upsert import Outcome, insert_ignore
 from shared.urls import url_hash, url_host
@@ -141,6 +148,9 @@ def _replace_images(session: Session, article_id: int, record: ArticleRecord) ->
     session.flush()
 
 
+OTHER_SOURCE_POSITIONS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class CommentChanges:
     """What one pass over an article's comments changed."""
@@ -158,28 +168,43 @@ class CommentChanges:
 
 
 def upsert_comments(
-    session: Session, article_id: int, comments: Sequence[CommentRecord], seen_at: datetime | None = None
+    session: Session,
+    article_id: int,
+    comments: Sequence[CommentRecord],
+    seen_at: datetime | None = None,
+    *,
+    source: str = HTML_SOURCE,
 ) -> CommentChanges:
-    """Merge the comments seen on a page into the store: new ones inserted, changed text kept as a new
-    version, ones gone from the page (or replaced by a removal notice) marked deleted with the time
-    first missed, never removed. Every change is also an event row, in order."""
+    """Merge the comments one source shows (the page's HTML, a comments endpoint) into the store: new
+    ones inserted, changed text kept as a new version, ones no source shows any more (or replaced by a
+    removal notice) marked deleted with the time first missed, never removed. A comment that another
+    source still shows only loses this source. Every change is also an event row, in order."""
     seen_at = seen_at or utcnow()
     rows = {
         row.key: row
         for row in session.execute(select(models.Comment).where(models.Comment.article_id == article_id)).scalars()
     }
-    diff = diff_comments({k: StoredComment(k, r.content_hash, r.deleted) for k, r in rows.items()}, comments)
+    stored = {k: StoredComment(k, r.content_hash, r.deleted, _sources(r)) for k, r in rows.items()}
+    diff = diff_comments(stored, comments, source)
     edited_ids = {c.id for c in diff.edited}
-    for position, comment in enumerate(comments):
+    # Comments only another source shows are listed after the page's own, each source in its order.
+    offset = 0 if source == HTML_SOURCE else OTHER_SOURCE_POSITIONS
+    for position, comment in enumerate(comments, start=offset):
         row = rows.get(comment.id)
         if row is None:
-            row = rows[comment.id] = _insert_comment(session, article_id, position, comment, seen_at)
+            row = rows[comment.id] = _insert_comment(session, article_id, position, comment, seen_at, source)
             _add_event(session, row, "new", seen_at)
             continue
         row.last_seen_at = seen_at
-        row.position = position
+        owner = _sources(row)[:1] in ((), (source,))
+        if owner:
+            row.position = position
         if comment.deleted:
             continue
+        if row.deleted:
+            row.sources = source  # the source that brings a comment back owns it
+        elif source not in _sources(row):
+            row.sources = " ".join((*_sources(row), source))
         if comment.id in edited_ids or row.deleted:
             _add_version(session, row, comment, seen_at)
         if row.deleted:
@@ -187,9 +212,13 @@ def upsert_comments(
             _add_event(session, row, "restored", seen_at)
         elif comment.id in edited_ids:
             _add_event(session, row, "edited", seen_at)
+    for key in diff.left:
+        rows[key].sources = " ".join(s for s in _sources(rows[key]) if s != source)
     for key in (*diff.removed, *diff.gone):
         row = rows[key]
         row.deleted, row.missing_since = True, seen_at
+        if key in diff.gone:
+            row.sources = ""
         _add_event(session, row, "deleted", seen_at)
     session.flush()
     return CommentChanges(
@@ -201,8 +230,18 @@ def upsert_comments(
     )
 
 
+def _sources(row: models.Comment) -> tuple[str, ...]:
+    return tuple((row.sources or "").split())
+
+
+def comment_sources(session: Session, article_id: int) -> tuple[CommentSource, ...]:
+    """The separate comment sources the article's latest parse found (from its stored record)."""
+    record = session.execute(select(models.Article.record).where(models.Article.id == article_id)).scalar()
+    return tuple(CommentSource(**s) for s in (record or {}).get("comment_sources") or ())
+
+
 def _insert_comment(
-    session: Session, article_id: int, position: int, comment: CommentRecord, seen_at: datetime
+    session: Session, article_id: int, position: int, comment: CommentRecord, seen_at: datetime, source: str
 ) -> models.Comment:
     digest = comment_hash(comment)
     row = models.Comment(
@@ -220,6 +259,7 @@ def _insert_comment(
         missing_since=seen_at if comment.deleted else None,
         version_count=1,
         event_count=0,
+        sources=source,
         first_seen_at=seen_at,
         last_seen_at=seen_at,
     )
@@ -272,6 +312,15 @@ def _add_event(session: Session, row: models.Comment, kind: str, at: datetime) -
             happened_at=at,
         )
     )
+
+
+def lock_article(session: Session, article_id: int) -> bool:
+    """Lock the article row (Postgres) so that two merges of its comments, from the page and from a
+    comments endpoint, run one after the other; False when there is no such article."""
+    found = session.execute(
+        select(models.Article.id).where(models.Article.id == article_id).with_for_update()
+    ).scalar_one_or_none()
+    return found is not None
 
 
 def get_article(session: Session, article_id: int) -> models.Article | None:

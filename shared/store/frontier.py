@@ -105,6 +105,14 @@ def advance(session: Session, url_id: int, from_state: str, to_state: str, **fie
     return True
 
 
+def note_change(session: Session, url_id: int, now: datetime) -> None:
+    """Something about the URL's article changed outside its page poll (comments from a separate
+    source): the poll counts as changed, so the re-poll schedule does not run out on it."""
+    session.execute(
+        update(Url).where(Url.id == url_id).values(poll_changed=True, unchanged_polls=0, last_changed_at=now)
+    )
+
+
 def _schedule_repoll(session: Session, url_id: int, now: datetime) -> None:
     settings = get_settings()
     row = session.get(Url, url_id)
