@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.eval_parse import load_corpus
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 
@@ -23,25 +24,7 @@ class FixturePage:
 
 def corpus() -> list[FixturePage]:
     """Every `NAME.html` with a `NAME.expected.json` beside it (and optional `NAME.meta.json`)."""
-    pages = []
-    for expected_path in sorted(PAGES.glob("*.expected.json")):
-        name = expected_path.name.removesuffix(".expected.json")
-        html_path = PAGES / f"{name}.html"
-        if not html_path.exists():
-            continue
-        expected = json.loads(expected_path.read_text(encoding="utf-8"))
-        meta_path = PAGES / f"{name}.meta.json"
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-        pages.append(
-            FixturePage(
-                name=name,
-                html=html_path.read_bytes(),
-                url=meta.get("url") or expected["url"],
-                content_type=meta.get("content_type"),
-                expected=expected,
-            )
-        )
-    return pages
+    return [FixturePage(*page) for page in load_corpus()]
 
 
 def project(actual: Any, expected: Any) -> Any:
