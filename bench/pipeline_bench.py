@@ -419,31 +419,29 @@ def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdi
 
 
 def baseline_worker(share: str) -> int:
-    """One baseline process: every stage for URL ids i with i % M == K, in order, no queue."""
-    from services.enrich import stages as enrich
+    """One baseline process: for URL ids i with i % M == K, every stage in order and the work each
+    hands on (comment endpoints included), run straight away in this process: no queue, no broker."""
     from services.ingest import stages as ingest
-    from services.parse import stages as parse
+    from shared.cli import stage_handlers
     from shared.config import get_settings
     from shared.db import engine_for
 
     k, m = (int(x) for x in share.split("/"))
     engine_for(get_settings().database_url).connect().close()
     ingest.fetcher()
+    handlers = stage_handlers()
     print("ready", flush=True)
     ids = json.loads(sys.stdin.readline())
-    handlers = {
-        "fetch": ingest.fetch_url,
-        "parse": parse.parse_page,
-        "enrich": enrich.enrich_article,
-        "links": enrich.resolve_links,
-    }
-    spent = dict.fromkeys(STAGES, 0.0)
+    spent: dict[str, float] = dict.fromkeys(STAGES, 0.0)
     count = 0
     for url_id in ids[k::m]:
-        for stage in STAGES:
+        work = [("fetch", url_id)]
+        while work:
+            stage, item_id = work.pop(0)
             t = time.perf_counter()
-            handlers[stage](url_id)
-            spent[stage] += time.perf_counter() - t
+            result = handlers[stage](item_id)
+            spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - t
+            work.extend(result.next)
         count += 1
     print(json.dumps({s: v * 1000 / max(count, 1) for s, v in spent.items()}), flush=True)
     return 0
