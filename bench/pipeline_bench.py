@@ -425,11 +425,13 @@ def baseline_worker(share: str) -> int:
     from shared.cli import stage_handlers
     from shared.config import get_settings
     from shared.db import engine_for
+    from shared.pipeline import record_failure
 
     k, m = (int(x) for x in share.split("/"))
     engine_for(get_settings().database_url).connect().close()
     ingest.fetcher()
     handlers = stage_handlers()
+    settings = get_settings()
     print("ready", flush=True)
     ids = json.loads(sys.stdin.readline())
     spent: dict[str, float] = dict.fromkeys(STAGES, 0.0)
@@ -439,9 +441,11 @@ def baseline_worker(share: str) -> int:
         while work:
             stage, item_id = work.pop(0)
             t = time.perf_counter()
-            result = handlers[stage](item_id)
+            try:
+                work.extend(handlers[stage](item_id).next)
+            except Exception as exc:  # recorded like a worker would (the generated site has no comments endpoint)
+                record_failure(settings, stage, item_id, exc)
             spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - t
-            work.extend(result.next)
         count += 1
     print(json.dumps({s: v * 1000 / max(count, 1) for s, v in spent.items()}), flush=True)
     return 0
