@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared import models
 from shared.records import TagRecord
 from shared.store.graph import upsert_tag
-from shared.store.upsert import insert_for, insert_ignore
+from shared.store.upsert import insert_for, insert_ignore, replace_article_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,42 +61,22 @@ def upsert_entity(session: Session, entity: EntityRow) -> int:
 
 def set_article_entities(session: Session, article_id: int, entities: Sequence[EntityRow]) -> int:
     """Make the article's entity mentions exactly `entities` (entities themselves are shared)."""
-    ids = [upsert_entity(session, e) for e in entities]
-    session.execute(
-        delete(models.ArticleEntity).where(
-            models.ArticleEntity.article_id == article_id, models.ArticleEntity.entity_id.not_in(ids)
-        )
-    )
-    for position, (entity, entity_id) in enumerate(zip(entities, ids, strict=True)):
-        stmt = insert_for(session, models.ArticleEntity.__table__).values(
-            article_id=article_id, entity_id=entity_id, mentions=entity.mentions, position=position
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["article_id", "entity_id"], set_={"mentions": entity.mentions, "position": position}
-            )
-        )
-    return len(ids)
+    rows = [{"entity_id": upsert_entity(session, e), "mentions": e.mentions} for e in entities]
+    replace_article_rows(session, models.ArticleEntity.__table__, article_id, "entity_id", rows)
+    return len(rows)
 
 
 def set_article_keywords(session: Session, article_id: int, keywords: Sequence[KeywordRow]) -> int:
     """Make the article's key phrases exactly `keywords`, each a shared tag of kind 'topic'."""
-    ids = [upsert_tag(session, TagRecord(key=k.key, name=k.phrase, raw=k.phrase, kind="topic")) for k in keywords]
-    session.execute(
-        delete(models.ArticleKeyword).where(
-            models.ArticleKeyword.article_id == article_id, models.ArticleKeyword.tag_id.not_in(ids)
-        )
-    )
-    for position, (keyword, tag_id) in enumerate(zip(keywords, ids, strict=True)):
-        stmt = insert_for(session, models.ArticleKeyword.__table__).values(
-            article_id=article_id, tag_id=tag_id, score=keyword.score, position=position
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["article_id", "tag_id"], set_={"score": keyword.score, "position": position}
-            )
-        )
-    return len(ids)
+    rows = [
+        {
+            "tag_id": upsert_tag(session, TagRecord(key=k.key, name=k.phrase, raw=k.phrase, kind="topic")),
+            "score": k.score,
+        }
+        for k in keywords
+    ]
+    replace_article_rows(session, models.ArticleKeyword.__table__, article_id, "tag_id", rows)
+    return len(rows)
 
 
 def lock_bands(session: Session, bands: Sequence[int]) -> None:

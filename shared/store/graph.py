@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shared import models
 from shared.models import utcnow
 from shared.records import LinkEdge, TagRecord
-from shared.store.upsert import insert_for, insert_ignore
+from shared.store.upsert import insert_for, insert_ignore, replace_article_rows
 
 
 def upsert_tag(session: Session, tag: TagRecord) -> int:
@@ -28,22 +28,9 @@ def upsert_tag(session: Session, tag: TagRecord) -> int:
 
 def set_article_tags(session: Session, article_id: int, tags: Sequence[TagRecord]) -> int:
     """Make the article's tag set exactly `tags` (tags themselves are shared and never removed)."""
-    tag_ids = [upsert_tag(session, tag) for tag in tags]
-    session.execute(
-        delete(models.ArticleTag).where(
-            models.ArticleTag.article_id == article_id, models.ArticleTag.tag_id.not_in(tag_ids)
-        )
-    )
-    for position, (tag, tag_id) in enumerate(zip(tags, tag_ids, strict=True)):
-        stmt = insert_for(session, models.ArticleTag.__table__).values(
-            article_id=article_id, tag_id=tag_id, raw=tag.raw, position=position
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["article_id", "tag_id"], set_={"raw": tag.raw, "position": position}
-            )
-        )
-    return len(tag_ids)
+    rows = [{"tag_id": upsert_tag(session, tag), "raw": tag.raw} for tag in tags]
+    replace_article_rows(session, models.ArticleTag.__table__, article_id, "tag_id", rows)
+    return len(rows)
 
 
 def set_article_links(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,3 +33,14 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     stmt = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
     result = session.execute(stmt.returning(table.c.id))
     return result.scalar_one_or_none()
+
+
+def replace_article_rows(session: Session, table: Any, article_id: int, key: str, rows: list[dict[str, Any]]) -> None:
+    """Make an article's rows of `table` (unique on article_id and `key`) exactly `rows`, in order:
+    rows no longer listed are deleted, the others upserted with their position."""
+    session.execute(delete(table).where(table.c.article_id == article_id, table.c[key].not_in([r[key] for r in rows])))
+    for position, row in enumerate(rows):
+        values = {"article_id": article_id, "position": position, **row}
+        changed = {name: value for name, value in values.items() if name not in ("article_id", key)}
+        stmt = insert_for(session, table).values(**values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["article_id", key], set_=changed))
