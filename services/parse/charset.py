@@ -42,6 +42,12 @@ _SUPERSETS = {
     "tis_620": "cp874",
     "iso8859_11": "cp874",
 }
+# Codecs with one byte per character, whose declarations are checked against UTF-8 bytes.
+_SINGLE_BYTE = frozenset(
+    {"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "cp874", "koi8_r",
+     "koi8_u", "mac_roman"} | {f"iso8859_{n}" for n in range(2, 17)}
+)  # fmt: skip
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 _META_SCAN_BYTES = 4096
 _DETECT_SAMPLE_BYTES = 64 * 1024
 
@@ -57,6 +63,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     for label in (_charset_from_header(content_type), _charset_from_markup(body)):
         encoding = _lookup(label)
         if encoding and _decodes_cleanly(body, encoding):
+            if encoding in _SINGLE_BYTE and _is_multibyte_utf8(body):
+                # A server or template that declares Latin-1/windows-125x over UTF-8 bytes (a common
+                # misconfiguration): valid multi-byte UTF-8 sequences are almost never accidental in a
+                # single-byte text, while reading them as one would turn every "ü" into "Ã¼".
+                return body.decode("utf-8", errors="replace")
             return body.decode(encoding, errors="replace")
     return body.decode(detect_encoding(body), errors="replace")
 
@@ -96,6 +107,11 @@ def _lookup(label: str | None) -> str | None:
         return None
     name = name.replace("-", "_")
     return _SUPERSETS.get(name, name)
+
+
+def _is_multibyte_utf8(body: bytes) -> bool:
+    """Whether the bytes hold UTF-8 multi-byte sequences and decode as UTF-8 without error."""
+    return _UTF8_MULTIBYTE.search(body) is not None and _decodes_cleanly(body, "utf-8")
 
 
 def _decodes_cleanly(body: bytes, encoding: str) -> bool:

@@ -6,7 +6,9 @@ people: an organisation named as author (often the publisher itself) is dropped.
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -18,8 +20,13 @@ from services.parse.text import clean_or_none, element_text, multiline_text, nor
 from services.parse.tree import select
 
 _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
-_SITE_SUFFIX = re.compile(r"\s+(?:[|–—·•»-]|::)\s+([^|–—·•»]{1,60})$")
+# A trailing piece after a separator ("Headline | Site", "Headline - Site", "Headline-Section|Site",
+# "Headline * Site"), and a leading "Site: " piece.
+_SITE_SUFFIX = re.compile(r"(?:\s+(?:[|–—·•»*:-]|::)\s+|\s*[|ㅣ：]\s*|(?<=\S)-(?=[^\s-]+$))([^|–—·•»*ㅣ：]{1,60})$")
 _SITE_PREFIX = re.compile(r"^([^|–—·•»]{1,60})\s+(?:[|–—·•»:-]|::)\s+")
+_DATE_PIECE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_SEPARATOR_START = re.compile(r"^\s*(?:[|–—·•»*:]|::|\s-|-(?=\S+$))")
+_KICKER_END = re.compile(r"(?:[:|–—·•»]|\s-)\s*$")
 _BYLINE_SELECTOR = (
     "[rel~=author], .byline [itemprop~=name], [data-component*=byline], [class*=contributor], .signature,"
     " .author-name, .byline__name, .c-byline__author-name,"
@@ -57,33 +64,128 @@ def find_canonical(structured: StructuredData, page_url: str) -> str:
 def find_title(
     root: HtmlElement, scope: HtmlElement, structured: StructuredData, profile: SiteProfile | None, url: str = ""
 ) -> str | None:
-    """Headline: profile, then a visible heading the page metadata agrees with, then og/JSON-LD/<title>."""
+    """Headline without kicker and site name: profile, else the page's declared titles reconciled.
+
+    The declared titles go first (`og:title`, the JSON-LD `headline`, `twitter:title`; on real pages they
+    name the headline more often than the first visible `<h1>`, which can be a section or teaser heading),
+    then the `<h1>` and `<title>`. Each loses the pieces that name the site ("| DW |
+    28.04.2023"); a kicker ("Neue Leipziger Schule: Judy Lybke, ...") goes when another declared title is
+    the same headline without it, and a headline cut with an ellipsis is completed from a longer one.
+    """
     if profile:
         title = spec_value(root, profile.article.get("title"))
         if title:
             return title
+    site = _SiteNames.of(structured, url)
     declared = [
         clean_or_none(structured.first_meta("og:title")),
         ld_text(structured.article.get("headline")),
         clean_or_none(structured.first_meta("twitter:title")),
-        _document_title(root),
     ]
-    declared = [d for d in declared if d]
-    host = (urlsplit(url).hostname or "").replace("-", "").replace(".", "")
-    pieces = {p.casefold() for d in declared for p in _TITLE_PIECES.split(d) if p.strip() and not _names_site(p, host)}
+    declared = [site.strip(d) for d in declared if d]
+    heading = _visible_headline(root, scope, site, _document_title(root))
+    fallback = [site.strip(t) for t in (heading, _document_title(root)) if t]
+    candidates = [c for c in (*declared, *fallback) if c]
+    if not candidates:
+        return None
+    title = candidates[0]
+    longer = next((c for c in candidates if _completes(title, c)), None)
+    if longer:
+        return longer
+    shorter = next((c for c in candidates if _has_suffix_of(title, c)), None)
+    if shorter:
+        return shorter  # "Headline | Sport" where another title says "Headline"
+    return next((d for d in declared if _is_kicker_of(title, d)), title)
+
+
+@dataclass(frozen=True, slots=True)
+class _SiteNames:
+    """The ways a page names its site (og:site_name, publisher, application name, host) to cut from titles."""
+
+    names: frozenset[str]
+    host: str
+
+    @classmethod
+    def of(cls, structured: StructuredData, url: str) -> _SiteNames:
+        values = (
+            structured.first_meta("og:site_name"),
+            structured.first_meta("application-name"),
+            ld_text(structured.article.get("publisher")),
+        )
+        names = frozenset(n for v in values if v for n in [normalize_space(v).casefold()] if n)
+        return cls(names, (urlsplit(url).hostname or "").removeprefix("www.").replace("-", "").replace(".", ""))
+
+    def named(self, piece: str) -> bool:
+        """Whether a title piece is the site's name, a date stamp or a byline, not part of the headline."""
+        folded = piece.casefold().strip()
+        if folded in self.names or _DATE_PIECE.match(folded) or _BY_PREFIX.match(folded):
+            return True
+        if any(name and folded.endswith(name) and len(folded) - len(name) <= 12 for name in self.names):
+            return True  # "정치ㅣ한국일보", "News | Site": a section before the site's name
+        squashed = re.sub(r"\W", "", folded)
+        return bool(self.host and len(squashed) >= 4 and squashed in self.host)
+
+    def strip(self, title: str) -> str | None:
+        """`Headline | Site | 28.04.2023` -> `Headline`, `Headline - Section | Site` -> `Headline`;
+        a leading `Site: ` goes too."""
+        title = normalize_space(html.unescape(title))
+        stripped = False
+        while True:
+            suffix = _SITE_SUFFIX.search(title)
+            if not suffix:
+                break
+            if not self.named(suffix.group(1)):
+                # One section name right before the site's name ("- National | Globalnews.ca").
+                if stripped and len(suffix.group(1).split()) <= 2 and not _KICKER_END.search(title[: suffix.start()]):
+                    title = title[: suffix.start()]
+                break
+            title, stripped = title[: suffix.start()], True
+        prefix = _SITE_PREFIX.match(title)
+        if prefix and self.named(prefix.group(1)):
+            title = title[prefix.end() :]
+        return clean_or_none(title)
+
+
+def _visible_headline(
+    root: HtmlElement, scope: HtmlElement, site: _SiteNames, document_title: str | None
+) -> str | None:
+    """The article's visible heading: an `<h1>` (or an `<h2>`/`<h3>` of the article) that the `<title>`
+    names, else the first `<h1>` that is not the site's name (old themes put the site in `<h1>`)."""
     h1s = [h for h in (*scope.iter("h1"), *root.iter("h1")) if not in_boilerplate(h) and not in_comments(h)]
     h2s = [h for h in scope.iter("h2", "h3") if not in_boilerplate(h) and not in_comments(h)]
-    for heading in (*h1s, *h2s):
-        text = element_text(heading)
-        if text and (any(_similar(text, d) for d in declared) or text.casefold() in pieces):
+    pieces = {p.casefold() for p in _TITLE_PIECES.split(document_title or "") if p.strip()}
+    first = None
+    for element in (*h1s, *h2s):
+        text = element_text(element)
+        if not text or site.named(text):
+            continue
+        if text.casefold() in pieces:
             return text
-    if not declared and h1s:
-        return element_text(h1s[0]) or None
-    for value in declared:
-        stripped = _strip_site_name(value, structured, host)
-        if stripped:
-            return stripped
-    return None
+        if first is None and element.tag == "h1":
+            first = text
+    return first
+
+
+def _completes(title: str, other: str) -> bool:
+    """Whether `other` is `title` whole where `title` was cut with an ellipsis."""
+    cut = title.rstrip(". …")
+    return title != cut and len(other) > len(cut) + 3 and other.startswith(cut) and not other.endswith(("…", "..."))
+
+
+def _has_suffix_of(title: str, headline: str) -> bool:
+    """Whether `title` is `headline` followed by a separator and a short piece (a section, a site)."""
+    if len(headline) < 12 or len(title) <= len(headline) or not title.startswith(headline):
+        return False
+    rest = title[len(headline) :]
+    return bool(_SEPARATOR_START.match(rest)) and len(rest.split()) <= 5
+
+
+def _is_kicker_of(title: str, headline: str) -> bool:
+    """Whether `title` is `headline` behind a kicker ("Kicker: Headline", "Kicker – Headline")."""
+    if len(headline) < 12 or len(title) <= len(headline) or not title.endswith(headline):
+        return False
+    kicker = title[: -len(headline)]
+    return bool(_KICKER_END.search(kicker)) and len(kicker.split()) <= 8
 
 
 def find_authors(
@@ -231,31 +333,3 @@ def _clean_names(candidates: list[str], not_people: set[str]) -> list[str]:
 def _document_title(root: HtmlElement) -> str | None:
     title = root.find(".//title")
     return clean_or_none(title.text_content()) if title is not None else None
-
-
-def _strip_site_name(title: str, structured: StructuredData, host: str = "") -> str | None:
-    """`Headline | Site` -> `Headline`: drop a leading or trailing piece that names the site."""
-    site = (structured.first_meta("og:site_name") or "").casefold()
-
-    def is_site(piece: str) -> bool:
-        return piece.casefold() == site or _names_site(piece, host)
-
-    prefix = _SITE_PREFIX.match(title)
-    if prefix and is_site(prefix.group(1)):
-        title = title[prefix.end() :]
-    suffix = _SITE_SUFFIX.search(title)
-    if suffix and (is_site(suffix.group(1)) or len(suffix.group(1).split()) <= 4):
-        title = title[: suffix.start()]
-    return clean_or_none(title)
-
-
-def _names_site(piece: str, host: str) -> bool:
-    """Whether a title piece is the site's name, judged by the host name ("Valley Gazette" ~ valleygazette)."""
-    squashed = re.sub(r"\W", "", piece.casefold())
-    return bool(host and len(squashed) >= 4 and squashed in host)
-
-
-def _similar(heading: str, declared: str) -> bool:
-    """Same headline, allowing a site name around it (the heading must be most of the title)."""
-    a, b = heading.casefold(), declared.casefold()
-    return a == b or (len(a) >= 10 and (a in b or b in a) and min(len(a), len(b)) >= 0.6 * max(len(a), len(b)))

@@ -9,6 +9,7 @@ tree would mean parsing twice. libxml2 also caps nesting at 256 levels, bounding
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from cssselect import HTMLTranslator, SelectorError
@@ -37,6 +38,9 @@ _DEEPER_THAN = etree.XPath("boolean(//*[count(ancestor::*) > $limit])")
 # counting every element's ancestors (~10 µs instead of ~60-190 µs on ordinary pages).
 _DEEPER_THAN_MAX = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 2) + ")")
 _CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Control characters are invisible in a browser but make libxml2 (and the trafilatura call on its tree)
+# drop or cut text around them; form feed too. Tab, line feed and carriage return stay.
+_STRAY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
 # Every class and id value of the page as plain strings: one C-level scan that lets a layer skip
 # its selector queries when none of its markers occurs anywhere on the page.
 _CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
@@ -69,6 +73,7 @@ def parse_text(text: str) -> HtmlElement:
         raise ParseError("not_html", "no HTML tags found")
     # lxml refuses a str that still carries an XML encoding declaration.
     text = _XML_DECLARATION.sub("", text, count=1)
+    text = normalize_characters(text)
     try:
         root = document_fromstring(text, parser=_PARSER)
     except etree.ParserError as error:
@@ -80,6 +85,12 @@ def parse_text(text: str) -> HtmlElement:
     if too_deep(root):
         raise ParseError("too_deep", f"nesting deeper than {MAX_DEPTH} levels")
     return root
+
+
+def normalize_characters(text: str) -> str:
+    """Drop stray control characters and compose to NFC, so that a decomposed "ü" matches a typed one."""
+    text = _STRAY_CONTROLS.sub("", text)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def class_id_text(root: HtmlElement) -> str:
