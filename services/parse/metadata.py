@@ -33,6 +33,10 @@ _BYLINE_SELECTOR = (
     " .article-author, .author a, .byline a, .byline, .author, .article__author, [class*=author-name],"
     " [class*=byline__author], .entry-author, .post-author, .autor, .author_name, .story-byline"
 )
+# Where the usual classes name nobody: any element whose class or itemprop speaks of an author or byline.
+_BROAD_BYLINE_SELECTOR = (
+    "[class*=byline], [class*=Byline], [class*=author], [class*=Author], [class*=autor], [itemprop~=author]"
+)
 # The selectors above that do not test a class: all the others need one of `_BYLINE_MARK`'s fragments.
 _BYLINE_ATTRIBUTE_SELECTOR = "[rel~=author], [data-component*=byline]"
 _BYLINE_MARK = re.compile(r"byline|contributor|signature|author|autor")
@@ -42,11 +46,25 @@ _BY_PREFIX = re.compile(
 )
 _BY_WORD = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af|автор|текст)\s*:?\s*$", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|\bund\b|\bet\b|\by\b|&|\u0438\b|/)\s*", re.IGNORECASE)
+# Never a name: a URL, an e-mail address or handle, a picture credit, a number.
 _NOT_A_NAME = re.compile(
-    r"https?://|@|\d{3,}|staff|editor(ial)?s?\b|redaktion|agency|news|press|team|admin|reporters?\b|updated"
-    r"|published|^more\b|^share\b|comments?\b",
+    r"https?://|www\.|@|\d{3,}|\(?\b(?:image|photo|foto|picture|bild)\s*:|\bgetty\b|\bistock|©", re.I
+)
+# Words of a desk or of page furniture rather than a name, where a name is read off a visible byline.
+_DESK_WORDS = re.compile(
+    r"staff|editor(ial)?s?\b|redaktion|agency|news|press|team|admin|reporters?\b|updated|published|^more\b"
+    r"|^share\b|comments?\b",
     re.IGNORECASE,
 )
+# A job title after the name: "신현주 기자", "山田太郎 記者", "Jane Doe, Staff Writer".
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|記者|特派員|編集委員)$")
+# A label before the author's name, in the languages of the news ("Autorin/Autor", "Auteur", "Forfatter").
+_AUTHOR_LABEL = re.compile(
+    r"^(?:autor(?:in)?(?:/autor(?:in)?)?|author\(?s?\)?|auteur(?:e|s)?|autore|forfatter|skribent|reporter|text|texto)\s*:?$",
+    re.I,
+)
+_BOLD_NAME = re.compile(r"^[A-ZÀ-Ý][\w'’.-]+(?:\s[A-ZÀ-Ý][\w'’.-]+){1,3}$")
+_INVERTED_NAME = re.compile(r"^([^\s,]+(?:\s[^\s,]+)?),\s*([^\s,]+(?:\s[^\s,]+)?)$")
 _BY_NAME = re.compile(r"(?:^|\s)(?:by|By|BY)\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){1,3})\s*$")
 _ORG_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "organisation", "brand"})
 
@@ -106,8 +124,9 @@ class _SiteNames:
     host: str
 
     @classmethod
-    def of(cls, structured: StructuredData, url: str) -> _SiteNames:
+    def of(cls, structured: StructuredData, url: str, *extra: str | None) -> _SiteNames:
         values = (
+            *extra,
             structured.first_meta("og:site_name"),
             structured.first_meta("application-name"),
             ld_text(structured.article.get("publisher")),
@@ -196,31 +215,71 @@ def find_authors(
     site_name: str | None,
     bylines: list[HtmlElement] | None = None,
 ) -> list[str]:
-    """Person names credited with the article; organisations and the publisher are not authors."""
-    publisher = ld_text(structured.article.get("publisher"))
-    not_people = {n.casefold() for n in (publisher, site_name) if n}
-    candidates: list[str] = []
+    """Who the page credits with the article: people, or an agency or desk where that is all it names.
+
+    The article's structured `author` comes first (JSON-LD, then microdata), then author meta tags, then the
+    visible byline. Where the structured author is only the site itself ("DER SPIEGEL" on spiegel.de), a
+    person named by the meta tags or the byline is the better answer; the site's name stays otherwise.
+    """
     if profile and profile.article.get("authors"):
-        candidates = spec_values(root, profile.article["authors"])
-    if not candidates:
-        for author in ld_list(structured.article.get("author")) + ld_list(structured.article.get("creator")):
-            author = structured.resolve(author)
-            if isinstance(author, dict) and node_types(author) & _ORG_TYPES:
-                not_people.add((ld_text(author) or "").casefold())
-                continue
+        return _clean_names(spec_values(root, profile.article["authors"]))
+    site = _SiteNames.of(structured, "", site_name)
+    declared = _clean_names(_structured_authors(structured))
+    if declared and not all(site.named(name) for name in declared):
+        return declared
+    sources = (
+        lambda: _clean_names(_meta_authors(structured)),
+        lambda: _clean_names(_byline_names(scope, bylines), strict=True),
+        lambda: _clean_names(_labelled_names(scope), strict=True),
+    )
+    for source in sources:
+        others = source()
+        people = [name for name in others if not site.named(name)]
+        if people:
+            return people
+        declared = declared or others
+    return declared
+
+
+def _structured_authors(structured: StructuredData) -> list[str]:
+    """Names in the article's JSON-LD `author`/`creator` (Person or Organization), else microdata authors."""
+    names = []
+    for author in ld_list(structured.article.get("author")) + ld_list(structured.article.get("creator")):
+        author = structured.resolve(author)
+        if isinstance(author, dict):
+            name = ld_text(author.get("name"))
+            if not name and (author.get("givenName") or author.get("familyName")):
+                name = normalize_space(
+                    f"{ld_text(author.get('givenName')) or ''} {ld_text(author.get('familyName')) or ''}"
+                )
+        else:
             name = ld_text(author)
-            if name:
-                candidates.append(name)
-    if not candidates:
-        candidates = [microdata_name(e) for e in structured.microdata.get("author", ()) if not in_comments(e)]
-        candidates = [c for c in candidates if c]
-    if not candidates:
-        candidates = _byline_names(scope, bylines)
-    if not candidates:
-        for name in ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author"):
-            for value in structured.meta.get(name, ()):
-                candidates.append(value)
-    return _clean_names(candidates, not_people)
+        if name:
+            names.append(name)
+    if not names:
+        names = [microdata_name(e) for e in structured.microdata.get("author", ()) if not in_comments(e)]
+    return [n for n in names if n]
+
+
+def _meta_authors(structured: StructuredData) -> list[str]:
+    """Author meta tags, one name per tag; "Surname, Given" (Dublin Core, citations) turned around."""
+    names: list[str] = []
+    for key in (
+        "author",
+        "article:author",
+        "dc.creator",
+        "citation_author",
+        "byl",
+        "parsely-author",
+        "sailthru.author",
+    ):
+        for value in structured.meta.get(key, ()):
+            value = normalize_space(value)
+            inverted = _INVERTED_NAME.match(value) if key in {"dc.creator", "citation_author"} else None
+            names.append(f"{inverted.group(2)} {inverted.group(1)}" if inverted else value)
+        if names:
+            break
+    return names
 
 
 def microdata_name(element: HtmlElement) -> str:
@@ -280,15 +339,48 @@ def byline_elements(scope: HtmlElement, marks: str | None = None) -> list[HtmlEl
 
 
 def _byline_names(scope: HtmlElement, bylines: list[HtmlElement] | None = None) -> list[str]:
-    for element in select(scope, _BYLINE_SELECTOR) if bylines is None else bylines:
-        if in_comments(element) or in_boilerplate(element):
-            continue
-        # "By" alone on its line (its own element, as in tagDiv themes) is a label, not a name.
-        lines = [line for line in multiline_text(element).split("\n") if line.strip() and not _BY_WORD.match(line)]
-        line = next((x for x in lines if _BY_PREFIX.match(x)), lines[0] if lines else "")
-        if line and len(line) <= 120:
-            return [line]
+    """The name line of the first byline that has one: the usual byline classes, then any author-ish class."""
+    for elements in (
+        select(scope, _BYLINE_SELECTOR) if bylines is None else bylines,
+        select(scope, _BROAD_BYLINE_SELECTOR),
+    ):
+        for element in elements:
+            if in_comments(element) or in_boilerplate(element):
+                continue
+            lines = [x for x in multiline_text(element).split("\n") if x.strip()]
+            # "By" alone on its line (its own element, as in tagDiv themes) is a label for the next line.
+            labelled = next((lines[i + 1] for i in range(len(lines) - 1) if _BY_WORD.match(lines[i])), None)
+            lines = [x for x in lines if not _BY_WORD.match(x)]
+            line = labelled or next((x for x in lines if _BY_PREFIX.match(x)), lines[0] if lines else "")
+            if line and len(line) <= 120 and _looks_like_names(line):
+                return [line]
     return _by_phrase(scope)
+
+
+def _labelled_names(scope: HtmlElement) -> list[str]:
+    """A name after an author label ("<strong>Autorin/Autor</strong> Roman Goncharenko", "Author: Jane Doe"),
+    or a first paragraph that is only a name in bold (small sites put the byline there)."""
+    for label in scope.iter("strong", "b", "dt", "th", "span"):
+        text = element_text(label)
+        if not text or len(text) > 30 or not _AUTHOR_LABEL.match(text) or in_comments(label):
+            continue
+        value = normalize_space(label.tail)
+        if not value and label.getnext() is not None:
+            value = element_text(label.getnext())
+        if value and len(value) <= 80 and _looks_like_names(value):
+            return [value]
+    for paragraph in list(scope.iter("p"))[:3]:
+        text = element_text(paragraph)
+        bold = [element_text(e) for e in paragraph if e.tag in {"strong", "b"}]
+        if text and bold == [text] and _BOLD_NAME.match(text) and len(text) <= 40:
+            return [text]
+    return []
+
+
+def _looks_like_names(line: str) -> bool:
+    """A byline line rather than a date, a label or a sentence: few words, no digits."""
+    words = _BY_PREFIX.sub("", line).split()
+    return 0 < len(words) <= 12 and not any(ch.isdigit() for ch in line)
 
 
 def byline_lines(scope: HtmlElement, bylines: list[HtmlElement] | None = None) -> set[str]:
@@ -314,16 +406,20 @@ def _by_phrase(scope: HtmlElement) -> list[str]:
     return []
 
 
-def _clean_names(candidates: list[str], not_people: set[str]) -> list[str]:
+def _clean_names(candidates: list[str], *, strict: bool = False) -> list[str]:
+    """Split "A, B and C", drop "By"/"Von" and roles, URLs, handles and picture credits; `strict` (for names read
+    from visible bylines) also drops desk words such as "staff" or "news"."""
     names: list[str] = []
     seen: set[str] = set()
     for candidate in candidates:
         candidate = _BY_PREFIX.sub("", normalize_space(candidate))
+        if _NOT_A_NAME.search(candidate):
+            continue
         for part in _AUTHOR_SPLIT.split(candidate):
-            name = _BY_PREFIX.sub("", part).strip(" .,;:|-")
-            if not name or name.casefold() in not_people or name.casefold() in seen:
+            name = _ROLE_SUFFIX.sub("", _BY_PREFIX.sub("", part)).strip(" .,;:|-")
+            if not name or name.casefold() in seen:
                 continue
-            if len(name) > 60 or len(name.split()) > 5 or _NOT_A_NAME.search(name):
+            if len(name) > 60 or len(name.split()) > 5 or (strict and _DESK_WORDS.search(name)):
                 continue
             seen.add(name.casefold())
             names.append(name)
