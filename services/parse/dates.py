@@ -80,7 +80,7 @@ def has_offset(value: str) -> bool:
 def page_offset(structured: StructuredData) -> tzinfo | None:
     """The UTC offset the page uses in its own offset-bearing dates (a site prints one clock)."""
     candidates = [structured.article.get("datePublished"), structured.article.get("dateModified")]
-    candidates += [structured.first_meta(name) for name in ("article:published_time", "article:modified_time")]
+    candidates += [structured.first_meta(name) for name in (*_PUBLISHED_META, *_UPDATED_META)]
     for candidate in candidates:
         if isinstance(candidate, str) and has_offset(candidate):
             parsed = _parse_text(candidate.strip())

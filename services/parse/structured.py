@@ -21,6 +21,7 @@ ARTICLE_TYPES = frozenset(
         "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
         "scholarlyarticle", "techarticle", "report", "webpage", "creativework", "mediaobject", "videoobject",
         "imagegallery", "askpublicnewsarticle", "satiricalarticle", "posting", "discussionforumposting",
+        "claimreview",
     }
 )  # fmt: skip
 _MAX_JSON_LD_CHARS = 2_000_000
@@ -118,6 +119,9 @@ def _flatten(data: Any) -> list[dict[str, Any]]:
         elif isinstance(item, dict):
             if "@graph" in item:
                 stack.extend(reversed(ld_list(item["@graph"])))
+            # A WebPage that carries its article as `mainEntity` (instead of beside it in a graph).
+            if isinstance(item.get("mainEntity"), dict | list):
+                stack.extend(reversed(ld_list(item["mainEntity"])))
             if "@type" in item:
                 found.append(item)
     return found
