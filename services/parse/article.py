@@ -12,7 +12,7 @@ from datetime import tzinfo
 
 from lxml.html import HtmlElement
 
-from services.parse import body, comment_json, comments, dates, images, links, metadata
+from services.parse import body, comment_json, comments, dates, images, links, metadata, tags
 from services.parse.layout import find_article_scope
 from services.parse.profiles import SiteProfile, match_profile, spec_value
 from services.parse.structured import StructuredData, microdata_value, read_structured
@@ -66,9 +66,9 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     else:
         image_list = images.generic_images(scope, base_url)
     if profile and profile.article.get("tags"):
-        tags = links.profile_tags(root, profile)
+        tag_list = tags.profile_tags(root, profile)
     else:
-        tags = links.generic_tags(scope, structured, marks)
+        tag_list = tags.generic_tags(scope, structured, marks)
     if profile and profile.article.get("related"):
         related = links.profile_related(root, profile, base_url)
     else:
@@ -86,7 +86,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         lead=lead,
         body_paragraphs=tuple(paragraphs),
         images=tuple(image_list),
-        tags=tuple(tags),
+        tags=tuple(tag_list),
         related_links=tuple(RelatedLink(url=u, title=t) for u, t in related),
         body_links=tuple(RelatedLink(url=u, title=t) for u, t in in_body),
         comments=tuple(comment_list),

@@ -12,6 +12,10 @@ from lxml.html import HtmlElement
 # are Python walks up the ancestors rather than `ancestor-or-self::` XPaths: libxml2's XPath
 # context costs ~20 µs per call, the walk ~1 µs, and they run for hundreds of elements a page.
 _FURNITURE_CLASSES = ("sidebar", "navbar", "menu", "cookie", "modal", "banner", "breadcrumb", "share", "social")
+# Classes WordPress and similar CMSs derive from a post's tags and categories ("tag-social-media").
+_TAXONOMY_PREFIXES = ("tag-", "category-", "categories-", "topic-", "section-", "post-", "format-", "type-")
+# Footers of the article itself (tags, credits, author box), not of the site.
+_OWN_FOOTER_PREFIXES = ("entry", "article", "post", "story", "content")
 _COMMENT_CLASSES = ("comment", "respond")
 _COMMENT_IDS = ("comment", "disqus")
 _ARTICLE_XPATHS = (
@@ -32,15 +36,32 @@ def in_boilerplate(element: HtmlElement) -> bool:
         if tag == "nav" or tag == "form":
             return True
         classes = node.get("class") or ""
-        if classes and any(fragment in classes for fragment in _FURNITURE_CLASSES):
+        if classes and _furniture(classes):
             return True
         if "sidebar" in (node.get("id") or ""):
             return True
-        if not in_article and (tag == "footer" or "footer" in classes):
+        if not in_article and (tag == "footer" or _site_footer(classes)):
             return True
         if tag == "article":
             in_article = True
     return False
+
+
+def _furniture(classes: str) -> bool:
+    """A class of page furniture; WordPress's taxonomy classes on a post ("tag-social-media") are not."""
+    return any(
+        fragment in token
+        for token in classes.split()
+        if not token.startswith(_TAXONOMY_PREFIXES)
+        for fragment in _FURNITURE_CLASSES
+    )
+
+
+def _site_footer(classes: str) -> bool:
+    """A footer class of the page ("footer", "site-footer"), not an entry's own ("entry-footer", "article-footer")."""
+    return "footer" in classes and any(
+        "footer" in token and not token.startswith(_OWN_FOOTER_PREFIXES) for token in classes.split()
+    )
 
 
 def in_comments(element: HtmlElement) -> bool:

@@ -1,7 +1,6 @@
-"""Tags, related-article links and in-body links.
+"""Related-article links and in-body links.
 
-Tags come from visible tag lists (`rel=tag`, tag containers), then `article:tag` meta,
-JSON-LD `keywords`, and keyword meta. Related links come from related-article blocks,
+Related links come from related-article blocks,
 recognised by class/id or by their heading, and are told apart from links inside the
 body text, the site navigation and sidebars. Body links are the links inside the
 extracted lead and paragraphs.
@@ -16,17 +15,9 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from services.parse.layout import has_ancestor, in_boilerplate, in_comments
-from services.parse.profiles import SiteProfile, spec_elements, spec_values
-from services.parse.structured import StructuredData, ld_list
+from services.parse.profiles import SiteProfile, spec_elements
 from services.parse.text import BLOCK_TAGS, element_text, normalize_space
-from services.parse.tree import select
 
-_TAG_CONTAINERS = (
-    "[class*=tags] a, [class*=tag-list] a, [class*=taglist] a, [class*=keywords] a, [id*=tags] a,"
-    " [class*=topics] a, [class*=article-tag] a, [class*=post-tag] a, [class*=entry-tag] a"
-)
-_TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
-_TAG_MARK = re.compile(r"tag|keywords|topics")
 _RELATED_BLOCK = re.compile(
     r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
     r"|read-?more|readmore|inject|storylink|more-?articles|catcher",
@@ -42,7 +33,6 @@ _CLASSED = etree.XPath("//*[@class or @id]")
 # Headings of related blocks (h2-h5, strong, header, span.*title*), in document order.
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "strong", "header", "span")
 _READ_MORE_PARAGRAPH = re.compile(r"^\s*(read more|read also|see also|also read|читайте также)\s*:", re.I)
-_TAG_SPLIT = re.compile(r"\s*[,;]\s*")
 _MIN_TITLE_CHARS = 12
 _NAV = frozenset({"nav"})
 _NAV_OR_FOOTER = frozenset({"nav", "footer"})
@@ -51,39 +41,6 @@ _SHARE_URL = re.compile(r"/sharer|/intent/(?:tweet|post)|/share(?:Article)?\?|[?
 _NOT_WEB = ("#", "javascript:", "mailto:", "tel:")
 # Shortest block text matched inside a longer paragraph (a table cell in a row, a split block).
 _MIN_PART_CHARS = 20
-
-
-def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
-    """Tags by the profile's `tags` selector."""
-    return _unique(spec_values(root, profile.article.get("tags")))
-
-
-def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | None = None) -> list[str]:
-    """Tags from visible tag lists, then article:tag meta, then JSON-LD or meta keywords.
-
-    `marks` (the page's class/id text) lets a page without any tag-list class skip that selector.
-    """
-    selector = _TAG_LINKS if marks is None or _TAG_MARK.search(marks) else "a[rel~=tag]"
-    links = [  # one union query: document order, no duplicates
-        a
-        for a in select(scope, selector)
-        if "category" not in (a.get("rel") or "") and not in_boilerplate(a) and not in_comments(a)
-    ]
-    tags = _unique(element_text(a).lstrip("#") for a in links)
-    if tags:
-        return tags
-    tags = _unique(structured.meta.get("article:tag", []))
-    if tags:
-        return tags
-    for value in (structured.article.get("keywords"), structured.first_meta("news_keywords", "keywords")):
-        items: list[str] = []
-        for entry in ld_list(value):
-            if isinstance(entry, str):
-                items.extend(_TAG_SPLIT.split(entry))
-        tags = _unique(items)
-        if tags:
-            return tags
-    return []
 
 
 def profile_related(root: HtmlElement, profile: SiteProfile, base_url: str) -> list[tuple[str, str]]:

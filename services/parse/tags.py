@@ -1,0 +1,144 @@
+"""The article's tags: its topic list as the page shows or declares it.
+
+Sources: the visible tag list (`rel=tag`, tag/topic/keyword containers, a "Tags:" label before links),
+`article:tag` meta, keyword meta and JSON-LD `keywords`. A site often shows only the first few of its
+tags, or declares a list in one place that another place extends (the section added to the keywords),
+so where one source's tags are all in another, longer one, the longer one is the page's list.
+Every source is cleaned of what CMSs put beside the topics: ids, host names, layout flags,
+"Category: " prefixes and counters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from services.parse.layout import in_boilerplate, in_comments
+from services.parse.profiles import SiteProfile, spec_values
+from services.parse.structured import StructuredData, ld_list
+from services.parse.text import element_text, normalize_space
+from services.parse.tree import select
+
+_TAG_CONTAINERS = (
+    "[class*=tags] a, [class*=Tags] a, [class*=tag-list] a, [class*=taglist] a, [class*=keywords] a,"
+    " [class*=Keywords] a, [id*=tags] a, [class*=topics] a, [class*=Topics] a, [class*=article-tag] a,"
+    " [class*=post-tag] a, [class*=entry-tag] a"
+)
+_TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
+_TAG_MARK = re.compile(r"tag|keyword|topic", re.IGNORECASE)
+# Links whose own class says tag or topic ("tag--comp", "article-topic__cta"), not "stage" or "vintage".
+_CLASSED_LINKS = etree.XPath("//a[contains(@class, 'tag') or contains(@class, 'topic')]")
+_TAG_CLASS = re.compile(r"(?:^|[\s_-])(?:tags?|topics?)(?:$|[\s_-])", re.IGNORECASE)
+# A label that introduces a list of tag links in its parent ("<strong>Schlagwörter</strong> <a>...").
+_TAG_LABEL = re.compile(
+    r"^(?:tags?|topics?|themen|thema|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|keywords|mots[- ]cl(?:é|e)s"
+    r"|sujets|etiquetas|temas|argomenti|tag correlati|onderwerpen|emner|ämnen|aiheet|tematy|tagi|konular"
+    r"|etiketler|теги|темы|ключевые слова)\s*:?$",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(r"\s*[,;]\s*")
+_UUID_OR_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{24,}|\d+)$", re.I)
+_HOST = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.IGNORECASE)
+# "Category: Economy" keeps its value; other "Label: value" entries are machine annotations ("NLP Category:").
+_KEPT_PREFIX = re.compile(r"^(?:category|tag|topic|keyword|thema|schlagwort|rubrik)\s*:\s*", re.IGNORECASE)
+_LABELLED = re.compile(r"^[A-Z][\w ]{1,30}:\s+\S")
+# "sections/sverige", "topic/misshandel": a path-like type prefix.
+_TYPE_PREFIX = re.compile(r"^[a-z]+/(?=\S)")
+# A count shown with the tag: "(1) 無料記事", "Brexit (12)".
+_COUNTER = re.compile(r"^\(\d+\)\s*|\s*\(\d+\)$|^#\s+")
+# Layout and paywall flags that CMSs put among the keywords: "_commerce", "splitscreenimageleftinset".
+_LAYOUT_FLAG = re.compile(r"^_|^[a-z]+(?:inset|left|right|small|large)$|^paywall\b|^comments?-(?:enabled|disabled)$")
+_MAX_TAG_CHARS = 80
+
+
+def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
+    """Tags by the profile's `tags` selector."""
+    return clean_tags(spec_values(root, profile.article.get("tags")))
+
+
+def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | None = None) -> list[str]:
+    """The page's tags: the visible list, or a declared list that holds all of it and more; else the first
+    declared list (article:tag, keyword meta, JSON-LD keywords, links after a "Tags:" label).
+
+    `marks` (the page's class/id text) lets a page without any tag-list class skip those selectors.
+    """
+    shown = visible_tags(scope, marks)
+    declared = (
+        lambda: clean_tags(_split(structured.meta.get("article:tag", []))),
+        lambda: clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or [])),
+        lambda: clean_tags(_split(ld_list(structured.article.get("keywords")))),
+        lambda: clean_tags(element_text(a) for a in _labelled_links(scope)),
+    )
+    if shown:
+        # A page may show only the first few of the tags it declares.
+        longer = (
+            tags for tags in (source() for source in declared[:3]) if len(tags) > len(shown) and _holds(tags, shown)
+        )
+        return next(longer, shown)
+    return next((tags for tags in (source() for source in declared) if tags), [])
+
+
+def visible_tags(scope: HtmlElement, marks: str | None = None) -> list[str]:
+    """Tag links shown with the article: tag containers, tag-classed links and labelled link lists."""
+    if marks is None or _TAG_MARK.search(marks):
+        links = _shown(select(scope, _TAG_LINKS))
+        links = links or _shown(a for a in _CLASSED_LINKS(scope) if _TAG_CLASS.search(a.get("class", "")))
+    else:
+        links = _shown(select(scope, "a[rel~=tag]"))
+    return clean_tags(element_text(a) for a in links)
+
+
+def _shown(links: Iterable[HtmlElement]) -> list[HtmlElement]:
+    """Tag links of the article: not the site's category links, navigation, footers or comments."""
+    return [a for a in links if "category" not in (a.get("rel") or "") and not in_boilerplate(a) and not in_comments(a)]
+
+
+def clean_tags(values: Iterable[str]) -> list[str]:
+    """Tags as shown, once each (case-folded), without ids, host names, layout flags, prefixes and counters."""
+    seen: set[str] = set()
+    tags = []
+    for value in values:
+        tag = _clean_tag(normalize_space(value))
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            tags.append(tag)
+    return tags
+
+
+def _clean_tag(tag: str) -> str | None:
+    if not tag or len(tag) > _MAX_TAG_CHARS or _TAG_LABEL.match(tag):
+        return None
+    tag = _COUNTER.sub("", _TYPE_PREFIX.sub("", tag))
+    kept = _KEPT_PREFIX.match(tag)
+    if kept:
+        tag = tag[kept.end() :]
+    elif _LABELLED.match(tag):
+        return None
+    if _UUID_OR_ID.match(tag) or _HOST.match(tag) or _LAYOUT_FLAG.search(tag):
+        return None
+    return tag.strip() or None
+
+
+def _split(values: Iterable[object]) -> list[str]:
+    """Keyword entries split on commas and semicolons ("Spain,Europe,World news" is three tags)."""
+    return [part for value in values if isinstance(value, str) for part in _SPLIT.split(value)]
+
+
+def _holds(longer: list[str], tags: list[str]) -> bool:
+    """Whether every tag is one of `longer`'s."""
+    keys = {t.casefold() for t in longer}
+    return all(t.casefold() in keys for t in tags)
+
+
+def _labelled_links(scope: HtmlElement) -> list[HtmlElement]:
+    """Links that follow a "Tags:"/"Schlagwörter" label in the same parent element."""
+    for label in scope.iter("strong", "b", "span", "dt", "h2", "h3", "h4", "p"):
+        if len(label) == 0 and _TAG_LABEL.match(element_text(label) or "-"):
+            parent = label.getparent()
+            links = [a for a in parent.iter("a")] if parent is not None else []
+            if links:
+                return links
+    return []
