@@ -30,13 +30,16 @@ _TAG_CONTAINERS = (
 _TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
 _TAG_MARK = re.compile(r"tag|keyword|topic", re.IGNORECASE)
 # Links whose own class says tag or topic ("tag--comp", "article-topic__cta"), not "stage" or "vintage".
-_CLASSED_LINKS = etree.XPath("//a[contains(@class, 'tag') or contains(@class, 'topic')]")
+_CLASSED_LINKS = etree.XPath(
+    "//a[contains(@class, 'tag') or contains(@class, 'topic') or *[contains(@class, 'tag')]]", smart_strings=False
+)
 _TAG_CLASS = re.compile(r"(?:^|[\s_-])(?:tags?|topics?)(?:$|[\s_-])", re.IGNORECASE)
 # A label that introduces a list of tag links in its parent ("<strong>Schlagwörter</strong> <a>...").
 _TAG_LABEL = re.compile(
     r"^(?:tags?|topics?|themen|thema|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|keywords|mots[- ]cl(?:é|e)s"
     r"|sujets|etiquetas|temas|argomenti|tag correlati|onderwerpen|emner|ämnen|aiheet|tematy|tagi|konular"
-    r"|etiketler|теги|темы|ключевые слова)\s*:?$",
+    r"|etiketler|теги|темы|ключевые слова|mehr lesen über|mehr über|more about|read more about|en savoir plus sur"
+    r"|leer más sobre|leggi di più su|lees meer over)\s*:?$",
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"\s*[,;]\s*")
@@ -52,6 +55,8 @@ _COUNTER = re.compile(r"^\(\d+\)\s*|\s*\(\d+\)$|^#\s+")
 # Layout and paywall flags that CMSs put among the keywords: "_commerce", "splitscreenimageleftinset".
 _LAYOUT_FLAG = re.compile(r"^_|^[a-z]+(?:inset|left|right|small|large)$|^paywall\b|^comments?-(?:enabled|disabled)$")
 _MAX_TAG_CHARS = 80
+# A labelled tag list is a small block: climbing further would reach the page's other links.
+_MAX_LABELLED_BLOCK_CHARS = 1500
 
 
 def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
@@ -70,7 +75,8 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
         lambda: clean_tags(_split(structured.meta.get("article:tag", []))),
         lambda: clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or [])),
         lambda: clean_tags(_split(ld_list(structured.article.get("keywords")))),
-        lambda: clean_tags(element_text(a) for a in _labelled_links(scope)),
+        # The labelled list may sit beside the article element rather than inside it.
+        lambda: clean_tags(element_text(a) for a in _labelled_links(scope.getroottree().getroot())),
     )
     if shown:
         # A page may show only the first few of the tags it declares.
@@ -85,10 +91,16 @@ def visible_tags(scope: HtmlElement, marks: str | None = None) -> list[str]:
     """Tag links shown with the article: tag containers, tag-classed links and labelled link lists."""
     if marks is None or _TAG_MARK.search(marks):
         links = _shown(select(scope, _TAG_LINKS))
-        links = links or _shown(a for a in _CLASSED_LINKS(scope) if _TAG_CLASS.search(a.get("class", "")))
+        links = links or _shown(a for a in _CLASSED_LINKS(scope) if _tag_classed(a))
     else:
         links = _shown(select(scope, "a[rel~=tag]"))
     return clean_tags(element_text(a) for a in links)
+
+
+def _tag_classed(link: HtmlElement) -> bool:
+    """A link whose class, or whose only child's class, says tag or topic ("<a><span class=tag-like>")."""
+    inner = link[0].get("class", "") if len(link) == 1 else ""
+    return bool(_TAG_CLASS.search(link.get("class", "")) or _TAG_CLASS.search(inner))
 
 
 def _shown(links: Iterable[HtmlElement]) -> list[HtmlElement]:
@@ -134,11 +146,16 @@ def _holds(longer: list[str], tags: list[str]) -> bool:
 
 
 def _labelled_links(scope: HtmlElement) -> list[HtmlElement]:
-    """Links that follow a "Tags:"/"Schlagwörter" label in the same parent element."""
-    for label in scope.iter("strong", "b", "span", "dt", "h2", "h3", "h4", "p"):
-        if len(label) == 0 and _TAG_LABEL.match(element_text(label) or "-"):
-            parent = label.getparent()
-            links = [a for a in parent.iter("a")] if parent is not None else []
+    """Links that follow a "Tags:"/"Schlagwörter"/"Mehr lesen über" label, in the nearest enclosing block."""
+    for label in scope.iter("strong", "b", "span", "dt", "h2", "h3", "h4", "h5", "p", "div"):
+        if len(label) or not _TAG_LABEL.match(element_text(label) or "-"):
+            continue
+        block = label
+        for _ in range(6):
+            block = block.getparent()
+            if block is None or len(block.text_content()) > _MAX_LABELLED_BLOCK_CHARS:
+                break
+            links = _shown(a for a in block.iter("a") if label not in a.iterancestors())
             if links:
                 return links
     return []
