@@ -9,6 +9,7 @@ The expected record is written from the same data as the page, never from the pa
 
 from __future__ import annotations
 
+import re
 import html
 import json
 from collections.abc import Callable
@@ -87,12 +88,22 @@ def expected_record(
         "authors": authors,
         "lead": story["lead"] if lead == "story" else lead,
         "body_paragraphs": paragraphs if paragraphs is not None else story["paragraphs"],
-        "images": images or [],
+        "images": [_unlabelled(image) for image in images or []],
         "tags": tags or [],
         "related_links": related or [],
         "comments": comments or [],
         "comment_count": len(comments or []),
     }
+
+
+_CREDIT_LABEL = re.compile(r"^(?:©|photo(?:graph)?\s*:|picture\s*:)\s*", re.IGNORECASE)
+
+
+def _unlabelled(image: dict) -> dict:
+    """A picture credit is recorded without its label ("Photo: AFP" -> "AFP"), as on real pages."""
+    if image.get("credit"):
+        return {**image, "credit": _CREDIT_LABEL.sub("", image["credit"])}
+    return image
 
 
 # ---------------------------------------------------------------------------------------------- pages

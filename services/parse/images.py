@@ -1,40 +1,46 @@
 """Article images with their caption and credit as displayed.
 
-Profile rules name image containers; the generic rules read `<figure>`/`<figcaption>`,
-credit elements (`.credit`, `.copyright`, `[itemprop=copyrightHolder]`...) and the
-usual credit patterns at the end of a caption ("©...", "Photo: ...", "(AP Photo/...)").
+Profile rules name image containers. The generic rules read, in order: `<figure>` and caption
+wrappers; caption elements that sit beside an image rather than around it (`<div class=img-box>`
+followed by `<div class=caption>`); content images outside any caption block (caption from alt/title);
+then what the page declares in JSON-LD `ImageObject`s (caption, credit, on the same image or as one
+of their own) and `og:image:alt`. Images load lazily, so the source may sit in `data-*` attributes,
+`srcset`, or a custom element (`<amp-img>`, `<brick-image>`).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
+from services.parse.captions import CREDIT_SELECTOR, caption_and_credit, clean_credit, split_credit
 from services.parse.layout import in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
+from services.parse.structured import StructuredData, ld_list, ld_text, node_types
 from services.parse.text import clean_or_none, element_text
 from services.parse.tree import select
 from shared.records import Image
 
-_CREDIT_SELECTOR = (
-    ".credit, .credits, .copyright, .photo-credit, .image-credit, .img-credit, .caption-credit, .byline,"
-    " .source, .photographer, .media-credit, .wp-media-credit, [itemprop~=copyrightHolder],"
-    " [itemprop~=creditText], [itemprop~=author], figcaption small, figcaption cite, [class*=__credit],"
-    " [class*=-credit], [class*=copyright]"
+_FIGURES = "figure, [class*=wp-caption], [class*=image-caption-wrapper]"
+# Caption elements outside a figure, matched by class ("caption", "img-info", "bildunterschrift").
+_LOOSE_CAPTIONS = etree.XPath(
+    "//*[not(self::figure) and not(self::img) and (contains(@class, 'caption') or contains(@class, 'Caption')"
+    " or contains(@class, 'img-info') or contains(@class, 'image-info') or contains(@class, 'bildunterschrift'))]"
 )
-# A credit written into the caption text: "... Photo: AFP", "... (AP Photo/Jane Doe)", "... © Reuters".
-_CREDIT_IN_TEXT = re.compile(
-    r"(?:\s*[|/–—-]?\s*)(\(?(?:©|\(c\)|Copyright\b|(?:Photo|Photograph|Picture|Image|Foto|Фото|Bild|写真)"
-    r"(?:\s+(?:by|credit|von|de))?\s*:|(?:AP|AFP|Reuters|EPA|Getty)\s+(?:Photo|Images)\b)[^()]*\)?)\s*$",
-    re.IGNORECASE,
-)
+# Elements that show an image: <img>, AMP and web-component images.
+_IMAGE_TAGS = frozenset({"img", "amp-img", "brick-image", "brick-image-v3", "picture"})
+_SRC_ATTRIBUTES = ("src", "data-src", "data-original", "data-lazy-src", "data-lazyimage-src", "data-url", "data-lazy")
 _SKIP_SRC = re.compile(
     r"avatar|gravatar|logo|icon|sprite|pixel|blank\.|spacer|1x1|tracking|/ads?/|badge|emoji|\.svg(\?|$)",
     re.IGNORECASE,
 )
+_FILE_NAME = re.compile(r"^[\w.-]+\.(?:jpe?g|png|gif|webp|avif)$", re.IGNORECASE)
 _MIN_SIDE = 120
+_MAX_CAPTION_CLIMB = 3
 
 
 def profile_images(root: HtmlElement, profile: SiteProfile, base_url: str) -> list[Image]:
@@ -53,91 +59,183 @@ def profile_images(root: HtmlElement, profile: SiteProfile, base_url: str) -> li
     return images
 
 
-def generic_images(scope: HtmlElement, base_url: str) -> list[Image]:
-    """Figures and sizeable content images inside the article scope, deduplicated by source."""
-    images: list[Image] = []
-    seen: set[str] = set()
+def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str) -> list[Image]:
+    """Figures, captioned and sizeable content images of the article, then the images its JSON-LD and
+    `og:image:alt` describe; one per source, and a declared caption or credit fills a missing one."""
+    found = _Found()
     handled: set[HtmlElement] = set()
-    for figure in select(scope, "figure, [class*=wp-caption], [class*=image-caption-wrapper]"):
+    for figure in select(scope, _FIGURES):
         if figure in handled or in_comments(figure) or in_boilerplate(figure):
             continue
         handled.update(figure.iter())
         img = _first_image(figure)
-        src = _image_src(img, base_url) if img is not None else None
-        if img is None or not src or src in seen or _SKIP_SRC.search(src):
+        if img is not None:
+            found.add(_image_src(img, base_url), *_figure_caption(figure, img))
+    for block in _LOOSE_CAPTIONS(scope):
+        if block in handled or in_comments(block) or in_boilerplate(block) or not element_text(block):
             continue
-        caption, credit = _figure_caption(figure, img)
-        seen.add(src)
-        images.append(Image(src=src, caption=caption, credit=credit))
-    for img in scope.iter("img"):
+        img = _image_before(block)
+        if img is not None and img not in handled:
+            handled.update(block.iter())
+            handled.add(img)
+            found.add(_image_src(img, base_url), *caption_and_credit(block))
+    for img in scope.iter("img", "amp-img"):
         if img in handled or in_comments(img) or in_boilerplate(img) or _too_small(img):
             continue
-        src = _image_src(img, base_url)
-        if not src or src in seen or _SKIP_SRC.search(src):
+        found.add(_image_src(img, base_url), *_loose_caption(img))
+    for src, caption, credit in _declared_images(structured, base_url):
+        found.declare(src, caption, credit)
+    return found.images
+
+
+class _Found:
+    """Images in page order, one per source; declarations complete them or are added after them."""
+
+    def __init__(self) -> None:
+        self.images: list[Image] = []
+        self._by_key: dict[str, int] = {}
+
+    def add(self, src: str | None, caption: str | None, credit: str | None) -> None:
+        if not src or _SKIP_SRC.search(src) or _key(src) in self._by_key:
+            return
+        self._by_key[_key(src)] = len(self.images)
+        self.images.append(Image(src=src, caption=caption, credit=credit))
+
+    def declare(self, src: str, caption: str | None, credit: str | None) -> None:
+        index = self._by_key.get(_key(src))
+        if index is None:
+            if caption and not any(caption == i.caption for i in self.images):
+                self.add(src, caption, credit)
+            return
+        shown = self.images[index]
+        self.images[index] = Image(src=shown.src, caption=shown.caption or caption, credit=shown.credit or credit)
+
+
+def _key(src: str) -> str:
+    """The same picture under different sizes and query strings: its path without the query."""
+    parts = urlsplit(src)
+    return f"{parts.netloc}{parts.path}".casefold()
+
+
+def _declared_images(structured: StructuredData, base_url: str) -> list[tuple[str, str | None, str | None]]:
+    """(src, caption, credit) of the article's JSON-LD images and of stand-alone ImageObjects, then og:image."""
+    nodes: list[Any] = [structured.resolve(i) for i in ld_list(structured.article.get("image"))]
+    nodes += [n for n in structured.nodes if "imageobject" in node_types(n)]
+    declared = []
+    for node in nodes:
+        if not isinstance(node, dict):
             continue
-        seen.add(src)
-        caption, credit = _loose_caption(img)
-        images.append(Image(src=src, caption=caption, credit=credit))
-    return images
+        src = ld_text(node.get("contentUrl")) or ld_text(node.get("url"))
+        caption = next(
+            (c for c in (ld_text(node.get(k)) for k in ("caption", "description", "name")) if c and _is_caption(c)),
+            None,
+        )
+        credit = next(
+            (ld_text(node.get(k)) for k in ("creditText", "copyrightHolder", "author", "creator") if node.get(k)),
+            None,
+        )
+        if src and (caption or credit):
+            caption, credit_in_text = split_credit(caption)
+            declared.append((urljoin(base_url, src), caption, clean_credit(credit) or credit_in_text))
+    og_image, og_alt = structured.first_meta("og:image"), structured.first_meta("og:image:alt")
+    if og_image and og_alt and _is_caption(og_alt):
+        declared.append((urljoin(base_url, og_image), *split_credit(og_alt)))
+    return declared
 
 
-def split_credit(caption: str | None) -> tuple[str | None, str | None]:
-    """Separate a trailing credit ("© Reuters", "Photo: AFP") from caption text."""
-    if not caption:
-        return None, None
-    match = _CREDIT_IN_TEXT.search(caption)
-    if match is None:
-        return clean_or_none(caption), None
-    credit = match.group(1)
-    if credit.startswith("(") and credit.endswith(")"):
-        credit = credit[1:-1]
-    return clean_or_none(caption[: match.start()]), clean_or_none(credit)
+def _is_caption(text: str) -> bool:
+    """A caption rather than a file name or a one-word label."""
+    return len(text) >= 8 and not _FILE_NAME.match(text)
 
 
 def _figure_caption(figure: HtmlElement, img: HtmlElement) -> tuple[str | None, str | None]:
     captions = select(figure, "figcaption, .wp-caption-text, [class*=caption]:not(figure):not(img)")
     caption_el = next((c for c in captions if c is not figure and element_text(c)), None)
-    credit_el = next((c for c in select(figure, _CREDIT_SELECTOR) if c is not figure and element_text(c)), None)
-    credit = element_text(credit_el) or None if credit_el is not None else None
-    if caption_el is None:
-        caption = clean_or_none(img.get("alt")) or clean_or_none(img.get("title"))
+    if caption_el is not None:
+        caption, credit = caption_and_credit(caption_el)
+        if credit is None:
+            # A credit beside the caption rather than inside it (`<figcaption>` + `<footer>`).
+            credit = _credit_near(figure, exclude=caption_el)
         return caption, credit
-    text = element_text(caption_el)
-    if credit:
-        text = text.replace(credit, " ")
-        return clean_or_none(text), credit
-    return split_credit(text)
+    caption, credit = split_credit(_alt_text(img))
+    return caption, credit or _credit_near(figure)
 
 
 def _loose_caption(img: HtmlElement) -> tuple[str | None, str | None]:
-    """An image outside a figure: caption from alt/title, credit from an adjacent credit element."""
-    caption = clean_or_none(img.get("alt")) or clean_or_none(img.get("title"))
+    """An image outside a figure: caption from alt/title, credit from the text or an adjacent credit element."""
+    caption, credit = split_credit(_alt_text(img))
     parent = img.getparent()
-    credit = None
     for holder in (parent, parent.getparent() if parent is not None else None):
-        if holder is None:
-            continue
-        credit_el = next((c for c in select(holder, _CREDIT_SELECTOR) if element_text(c)), None)
-        if credit_el is not None:
-            credit = element_text(credit_el)
-            break
+        if credit is None and holder is not None:
+            credit = _credit_near(holder)
     return caption, credit
 
 
-def _first_image(figure: HtmlElement) -> HtmlElement | None:
-    for img in figure.iter("img", "amp-img"):
+def _credit_near(holder: HtmlElement, exclude: HtmlElement | None = None) -> str | None:
+    """The first credit element under `holder`, other than the caption block `exclude` and what holds it."""
+    for element in select(holder, CREDIT_SELECTOR):
+        if element is holder or not element_text(element):
+            continue
+        if exclude is not None and (
+            element is exclude or exclude in element.iterdescendants() or exclude in element.iterancestors()
+        ):
+            continue
+        if exclude is not None and element in exclude.iterdescendants():
+            continue
+        return clean_credit(element_text(element))
+    return None
+
+
+def _alt_text(img: HtmlElement) -> str | None:
+    if img.tag == "picture":
+        inner = next(img.iter("img"), None)
+        img = inner if inner is not None else img
+    return clean_or_none(img.get("alt")) or clean_or_none(img.get("title"))
+
+
+def _image_before(block: HtmlElement) -> HtmlElement | None:
+    """The image a caption element belongs to: in an earlier sibling of the caption or of its ancestors."""
+    node = block
+    for _ in range(_MAX_CAPTION_CLIMB):
+        sibling = node.getprevious()
+        while sibling is not None:
+            if isinstance(sibling.tag, str):
+                image = sibling if sibling.tag in _IMAGE_TAGS else _first_image(sibling)
+                if image is not None:
+                    return image
+                if element_text(sibling):
+                    return None  # text between them: the caption is not this image's
+            sibling = sibling.getprevious()
+        node = node.getparent()
+        if node is None:
+            return None
+    return None
+
+
+def _first_image(element: HtmlElement) -> HtmlElement | None:
+    for img in element.iter(*_IMAGE_TAGS):
+        if img.tag == "picture":
+            inner = next(img.iter("img"), None)
+            if inner is not None:
+                return inner
+            continue
         return img
     return None
 
 
 def _image_src(img: HtmlElement, base_url: str) -> str | None:
-    for attribute in ("src", "data-src", "data-original", "data-lazy-src", "data-url"):
+    for attribute in _SRC_ATTRIBUTES:
         value = (img.get(attribute) or "").strip()
         if value and not value.startswith("data:"):
             return urljoin(base_url, value)
     srcset = (img.get("srcset") or img.get("data-srcset") or "").strip()
     if srcset:
         return urljoin(base_url, srcset.split(",")[0].split()[0])
+    if img.tag == "img" and img.getparent() is not None and img.getparent().tag == "picture":
+        for source in img.getparent().iter("source"):
+            srcset = (source.get("srcset") or source.get("data-srcset") or "").strip()
+            if srcset:
+                return urljoin(base_url, srcset.split(",")[0].split()[0])
     return None
 
 
