@@ -99,6 +99,11 @@ def expected_record(
 _CREDIT_LABEL = re.compile(r"^(?:©|photo(?:graph)?\s*:|picture\s*:)\s*", re.IGNORECASE)
 
 
+def shown(caption: str, credit: str) -> dict:
+    """An image whose credit is shown inside its caption block: the caption as displayed, credit included."""
+    return {"caption": f"{caption} {credit}", "credit": credit}
+
+
 def _unlabelled(image: dict) -> dict:
     """A picture credit is recorded without its label ("Photo: AFP" -> "AFP"), as on real pages."""
     if image.get("credit"):
@@ -174,7 +179,7 @@ def wordpress_html5() -> tuple[str, dict, dict]:
         authors=["Kjell Andersen"],
         lead=None,
         paragraphs=[s["lead"], *body],
-        images=[{"caption": "The old container terminal seen from the north pier.", "credit": "Photo: Kjell Andersen"}],
+        images=[shown("The old container terminal seen from the north pier.", "Photo: Kjell Andersen")],
         tags=["harbour", "housing", "city council"],
         comments=comments,
     )
@@ -284,7 +289,7 @@ def newspaper_jsonld() -> tuple[str, dict, dict]:
         s,
         published="2023-05-08T13:05:12+00:00",
         authors=["Rebecca Lowe", "Ken Oyama"],
-        images=[{"caption": "The site of the planned factory.", "credit": "Mia Holt for The Daily Record"}],
+        images=[shown("The site of the planned factory.", "Mia Holt for The Daily Record")],
         tags=["Semiconductors", "Manufacturing"],
         related=[
             {
@@ -383,10 +388,10 @@ def guardian_like() -> tuple[str, dict, dict]:
         published="2021-09-17T14:12:05+00:00",
         authors=["Helen Pike"],
         images=[
-            {
-                "caption": "The central panel after restoration, with the newly revealed self-portrait at lower left.",
-                "credit": "Photograph: Piotr Nowak/The Observer",
-            }
+            shown(
+                "The central panel after restoration, with the newly revealed self-portrait at lower left.",
+                "Photograph: Piotr Nowak/The Observer",
+            )
         ],
         tags=["Painting", "Religion", "Heritage"],
         related=[
@@ -433,7 +438,7 @@ def amp_page() -> tuple[str, dict, dict]:
         published="2022-06-21T16:00:00+02:00",
         authors=["Lukas Brandt"],
         canonical=canonical,
-        images=[{"caption": "The star-forming nebula in the new image.", "credit": "© Plateau Observatory"}],
+        images=[shown("The star-forming nebula in the new image.", "© Plateau Observatory")],
     )
     return page, expected, {}
 
@@ -667,7 +672,7 @@ def gallery() -> tuple[str, dict, dict]:
         authors=[],
         lead=None,
         paragraphs=s["paragraphs"][:2],
-        images=[{"caption": c, "credit": cr} for c, cr in pics],
+        images=[shown(c, cr) for c, cr in pics],
     )
     return page, expected, {}
 

@@ -49,17 +49,21 @@ _MAX_CREDIT_WORDS = 14
 
 
 def caption_and_credit(block: HtmlElement) -> tuple[str | None, str | None]:
-    """Caption and credit of a caption element (figcaption, `.caption`), the credit read from its own
-    element when it has one, else from the end of the text."""
+    """Caption as displayed and the credit in it, of a caption element (figcaption, `.caption`): the credit
+    read from its own element when it has one, else from the end of the text.
+
+    The caption keeps a credit shown inside the caption block ("... Photo by AFP"): that is the caption
+    readers see, and the credit is also given on its own.
+    """
     credit_el = next((c for c in select(block, CREDIT_SELECTOR) if c is not block and element_text(c)), None)
     if credit_el is None:
         credit_el = _last_credit_child(block)
     text = element_text(block)
-    if credit_el is None:
-        return split_credit(text)
-    credit = element_text(credit_el)
-    caption = text.replace(credit, " ") if credit else text
-    return clean_or_none(caption), clean_credit(credit)
+    if credit_el is not None:
+        credit = element_text(credit_el)
+        # The credit's own element may be set apart by style alone: keep a space on each side of it.
+        return clean_or_none(text.replace(credit, f" {credit} ", 1)), clean_credit(credit)
+    return clean_or_none(text), split_credit(text)[1]
 
 
 def split_credit(caption: str | None) -> tuple[str | None, str | None]:

@@ -104,7 +104,9 @@ class _Found:
     def declare(self, src: str, caption: str | None, credit: str | None) -> None:
         index = self._by_key.get(_key(src))
         if index is None:
-            if caption and not any(caption == i.caption for i in self.images):
+            index = next((i for i, shown in enumerate(self.images) if _same_picture(shown, src, caption)), None)
+        if index is None:
+            if caption:
                 self.add(src, caption, credit)
             return
         shown = self.images[index]
@@ -115,6 +117,16 @@ def _key(src: str) -> str:
     """The same picture under different sizes and query strings: its path without the query."""
     parts = urlsplit(src)
     return f"{parts.netloc}{parts.path}".casefold()
+
+
+def _same_picture(shown: Image, src: str, caption: str | None) -> bool:
+    """A declared image that is a shown one under another size ("fab.jpg" ~ "fab-articleLarge.jpg") or
+    with the same caption text."""
+    if caption and shown.caption and (caption in shown.caption or shown.caption in caption):
+        return True
+    a, b = _key(shown.src or ""), _key(src)
+    stem_a, stem_b = a.rsplit(".", 1)[0], b.rsplit(".", 1)[0]
+    return a.rsplit("/", 1)[0] == b.rsplit("/", 1)[0] and (stem_a.startswith(stem_b) or stem_b.startswith(stem_a))
 
 
 def _declared_images(structured: StructuredData, base_url: str) -> list[tuple[str, str | None, str | None]]:
