@@ -21,7 +21,8 @@ CREDIT_SELECTOR = (
     " .source, .photographer, .media-credit, .wp-media-credit, [itemprop~=copyrightHolder],"
     " [itemprop~=creditText], [itemprop~=author], figcaption small, figcaption cite, figure > footer,"
     " [class*=credit], [class*=Credit], [class*=copyright], [class*=Copyright], [class*=photographer],"
-    " [class*=source], [data-fp-flag*=source]"
+    " [class*=source], [data-fp-flag*=source], [class*=distributor], [class*=image-author], [class*=image--author],"
+    " [class*=photo-author], [class*=img-author]"
 )
 # Words that label a credit, in the languages of the news.
 _LABEL = (
@@ -44,6 +45,7 @@ _CREDIT_IN_TEXT = re.compile(
 # A caption that ends in an agency's name after its last sentence ("... 있다. 뉴시스", "... Foto AP").
 _TRAILING_AGENCY = re.compile(rf"(?<=[.!?。])\s+((?:{_AGENCIES})(?:\s*/\s*[^\s/]+){{0,3}})\s*$")
 _LABEL_PREFIX = re.compile(rf"^\(?\s*{_LABEL}\s*", re.IGNORECASE)
+_LABEL_ONLY = re.compile(rf"^(?:{_LABEL}|copyright|©|credits?|photo|foto|bild)$", re.IGNORECASE)
 _PART_SEPARATOR = re.compile(r"\s+\|\s+")
 _MAX_CREDIT_WORDS = 14
 
@@ -55,15 +57,31 @@ def caption_and_credit(block: HtmlElement) -> tuple[str | None, str | None]:
     The caption keeps a credit shown inside the caption block ("... Photo by AFP"): that is the caption
     readers see, and the credit is also given on its own.
     """
-    credit_el = next((c for c in select(block, CREDIT_SELECTOR) if c is not block and element_text(c)), None)
-    if credit_el is None:
-        credit_el = _last_credit_child(block)
+    parts = credit_elements(block)
+    if not parts:
+        last = _last_credit_child(block)
+        parts = [last] if last is not None else []
     text = element_text(block)
-    if credit_el is not None:
-        credit = element_text(credit_el)
-        # The credit's own element may be set apart by style alone: keep a space on each side of it.
-        return clean_or_none(text.replace(credit, f" {credit} ", 1)), clean_credit(credit)
-    return clean_or_none(text), split_credit(text)[1]
+    if not parts:
+        return clean_or_none(text), split_credit(text)[1]
+    for part in parts:
+        # A credit's own element may be set apart by style alone: keep a space on each side of it.
+        shown = element_text(part)
+        text = text.replace(shown, f" {shown} ", 1)
+    credits = [c for c in (clean_credit(element_text(p)) for p in parts) if c]
+    return clean_or_none(text), "; ".join(dict.fromkeys(credits)) or None
+
+
+def credit_elements(holder: HtmlElement) -> list[HtmlElement]:
+    """The credit elements under `holder` ("Photo by Jean Levac" + "Postmedia News"), outermost only, without
+    those that hold only a label ("Copyright")."""
+    found: list[HtmlElement] = []
+    for element in select(holder, CREDIT_SELECTOR):
+        if element is holder or any(f in element.iterancestors() for f in found):
+            continue
+        if clean_credit(element_text(element)):
+            found.append(element)
+    return found
 
 
 def split_credit(caption: str | None) -> tuple[str | None, str | None]:
@@ -77,11 +95,17 @@ def split_credit(caption: str | None) -> tuple[str | None, str | None]:
 
 
 def clean_credit(credit: str | None) -> str | None:
-    """A credit without its label or brackets, parts separated by "; "."""
+    """A credit without its label or enclosing brackets, parts separated by "; "."""
     credit = normalize_space(credit)
     if credit.startswith("(") and credit.endswith(")"):
         credit = credit[1:-1]
-    credit = _LABEL_PREFIX.sub("", credit).strip(" ()|:;–—-")
+    credit = _LABEL_PREFIX.sub("", credit).strip(" |:;–—-/")
+    if credit.endswith(")") and credit.count(")") > credit.count("("):
+        credit = credit[:-1]
+    if credit.startswith("(") and credit.count("(") > credit.count(")"):
+        credit = credit[1:]
+    if not credit or _LABEL_ONLY.match(credit):
+        return None
     return clean_or_none(_PART_SEPARATOR.sub("; ", credit))
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from services.parse.captions import CREDIT_SELECTOR, caption_and_credit, clean_credit, split_credit
+from services.parse.captions import caption_and_credit, clean_credit, credit_elements, split_credit
 from services.parse.layout import in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
@@ -184,18 +184,14 @@ def _loose_caption(img: HtmlElement) -> tuple[str | None, str | None]:
 
 
 def _credit_near(holder: HtmlElement, exclude: HtmlElement | None = None) -> str | None:
-    """The first credit element under `holder`, other than the caption block `exclude` and what holds it."""
-    for element in select(holder, CREDIT_SELECTOR):
-        if element is holder or not element_text(element):
-            continue
-        if exclude is not None and (
-            element is exclude or exclude in element.iterdescendants() or exclude in element.iterancestors()
-        ):
-            continue
-        if exclude is not None and element in exclude.iterdescendants():
-            continue
-        return clean_credit(element_text(element))
-    return None
+    """The credit elements under `holder` other than the caption block `exclude` and what holds it."""
+    parts = [
+        e
+        for e in credit_elements(holder)
+        if exclude is None or not (e is exclude or exclude in e.iterdescendants() or e in exclude.iterdescendants())
+    ]
+    credits = [c for c in (clean_credit(element_text(e)) for e in parts) if c]
+    return "; ".join(dict.fromkeys(credits)) or None
 
 
 def _alt_text(img: HtmlElement) -> str | None:
