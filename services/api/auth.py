@@ -22,14 +22,15 @@ from shared.errors import ConfigError
 MIN_TOKEN_LENGTH = 32
 HOW_TO_MAKE_ONE = "make one with `openssl rand -hex 32` or `newsflow api --generate-token`"
 # Words that placeholder tokens are made of ("change-me", "your-secret-api-token-here", "test1234"...).
-# None is spelt with hex letters only, so no `openssl rand -hex` output can be read as one.
-PLACEHOLDER_WORDS = frozenset(
-    "change changeme replace replaceme me it this please your my our the to here goes put insert enter set use "
-    "new some random long string value generated secret secrets password passwd pass pwd token tokens key api "
-    "bearer auth admin root user test testing example sample demo dummy default placeholder foo bar baz todo "
-    "fixme xxx newsflow letmein qwerty asdf hunter welcome login local dev development prod production staging "
-    "docker compose env".split()
-)
+# Only "a" is spelt with hex letters alone, so `openssl rand -hex` output reads as placeholder words only
+# when every letter in it is an "a" (about one in 6**24 for 64 characters).
+_PLACEHOLDER_TEXT = """
+a an with change changeme replace replaceme me it this please your my our the to here goes put insert enter set use
+new some random long string value generated secret secrets password passwd pass pwd token tokens key api bearer auth
+admin root user test testing example sample demo dummy default placeholder foo bar baz todo fixme xxx newsflow letmein
+qwerty asdf hunter welcome login local dev development prod production staging docker compose env
+"""
+PLACEHOLDER_WORDS = frozenset(_PLACEHOLDER_TEXT.split())
 
 bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN as `Authorization: Bearer <token>`.")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="newsflow"'}
