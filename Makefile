@@ -45,7 +45,7 @@ bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
 	$(PY) -m bench.pipeline_bench $(ARGS)
 
-check-deploy: $(STAMP)  ## Compose v2 validates docker-compose.yml (.env.example, secrets filled in); hadolint lints the Dockerfile
+check-deploy: $(STAMP)  ## Docker Compose validates docker-compose.yml (.env.example, secrets filled in); hadolint lints the Dockerfile
 	sed -E 's/^(NEWSFLOW_API_TOKEN|POSTGRES_PASSWORD|GRAFANA_ADMIN_PASSWORD)=$$/\1=only-for-make-check-deploy/' .env.example \
 	  > $(VENV)/check-deploy.env
 	$(VENV)/bin/docker-compose --env-file $(VENV)/check-deploy.env config --quiet

@@ -1,4 +1,4 @@
-"""docker-compose.yml is safe by default: checked as text (what it says) and rendered by Docker Compose v2
+"""docker-compose.yml is safe by default: checked as text (what it says) and rendered by Docker Compose
 itself (`docker-compose config`, no daemon needed; the binary comes with the dev extras), as `docker compose
 up` would read it from .env."""
 
