@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,19 @@ bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 
 bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
 	$(PY) -m bench.pipeline_bench $(ARGS)
+
+check-deploy: $(STAMP)  ## Docker Compose validates docker-compose.yml (.env.example, secrets filled in); hadolint lints the Dockerfile
+	sed -E 's/^(NEWSFLOW_API_TOKEN|POSTGRES_PASSWORD|GRAFANA_ADMIN_PASSWORD)=$$/\1=only-for-make-check-deploy/' .env.example \
+	  > $(VENV)/check-deploy.env
+	$(VENV)/bin/docker-compose --env-file $(VENV)/check-deploy.env config --quiet
+	@echo "docker-compose.yml: valid"
+	$(VENV)/bin/hadolint Dockerfile
+	@echo "Dockerfile: hadolint clean"
+
+lock: $(STAMP)  ## regenerate requirements.lock (what the image installs) from pyproject.toml; ARGS=--upgrade
+	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
+	  | $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
+	    --custom-compile-command "make lock" --quiet --output-file requirements.lock $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--generate-token", action="store_true", help="print a fresh NEWSFLOW_API_TOKEN and exit")
     p.set_defaults(func=cmd_api)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -472,11 +473,21 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    from services.api.auth import generate_token, require_safe_token
+    from shared.errors import ConfigError
+
+    if args.generate_token:
+        print(generate_token())
+        return 0
+    try:
+        require_safe_token(settings)
+    except ConfigError as exc:
+        raise CliError(exc.detail, EXIT_USAGE) from None
     import uvicorn
 
     ensure_schema(settings)
     uvicorn.run(
-        "services.api.app:create_app",
+        "services.api.app:serve_app",
         factory=True,
         host=args.host,
         port=args.port,

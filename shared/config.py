@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         "", description="Bearer token for the HTTP API's write endpoints; empty closes them (401 writes_disabled)."
     )
     api_public_reads: bool = Field(False, description="Let the HTTP API's read endpoints answer without the token.")
+    api_read_only: bool = Field(
+        False, description="Close the HTTP API's write endpoints; with public reads it may then run without a token."
+    )
     api_max_batch: int = Field(1000, ge=1, description="Most URLs one POST /urls or POST /feeds may carry.")
     enrich_aliases_path: str = Field(
         "", description="JSON alias table that extends the shipped one (same format as services/enrich/data)."

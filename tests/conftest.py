@@ -26,7 +26,7 @@ from tests.helpers.servers import PostgresServer, RedisServer
 
 MISSING_HINT = (
     "set NEWSFLOW_TEST_POSTGRES_URL / NEWSFLOW_TEST_REDIS_URL, put postgres and redis-server on PATH, "
-    "or run `docker compose up -d postgres redis`"
+    "or run both in Docker on 127.0.0.1 (docker-compose.yml does not publish its own)"
 )
 
 

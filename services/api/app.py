@@ -1,5 +1,5 @@
-"""The newsflow HTTP API: `create_app(settings)` builds the FastAPI app (uvicorn runs it as a factory:
-`uvicorn --factory services.api.app:create_app`, or `newsflow api`)."""
+"""The newsflow HTTP API: `create_app(settings)` builds the FastAPI app; `serve_app` is what a server runs
+(`newsflow api`, or `uvicorn --factory services.api.app:serve_app`): it refuses a guessable token."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from services.api.auth import require_safe_token
 from services.api.errors import error_response, install_error_handlers
 from services.api.metrics import observe_request
 from services.api.routes import router
@@ -40,3 +41,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.middleware("http")(observe_request)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The app for a server process: the environment's settings, refused (ConfigError unsafe_api_token)
+    when NEWSFLOW_API_TOKEN is empty while writes are on, short, or a placeholder."""
+    settings = get_settings()
+    require_safe_token(settings)
+    return create_app(settings)

@@ -28,6 +28,8 @@ from tests.helpers.databases import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "parse", "enrich")
+# `newsflow` from this checkout; the image test passes an installed venv's console script instead.
+CHECKOUT_COMMAND = (sys.executable, "-m", "shared.cli")
 
 
 def redis_db(url: str, db: int) -> str:
@@ -45,6 +47,8 @@ class Stack:
     redis_url: str
     logs: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = CHECKOUT_COMMAND
+    cwd: Path = REPO
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -71,8 +75,8 @@ class Stack:
     def cli(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run `newsflow ARGS` as a user would, in this stack's environment."""
         result = subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args],
-            cwd=REPO,
+            [*self.command, *args],
+            cwd=self.cwd,
             env=self.env,
             capture_output=True,
             text=True,
@@ -87,8 +91,8 @@ class Stack:
         """Start `newsflow ARGS` in the background, its output in logs/NAME.log."""
         log = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", *args],
-            cwd=REPO,
+            [*self.command, *args],
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -214,12 +218,21 @@ def leased_redis_dbs(redis_url: str, count: int = 2) -> Iterator[list[str]]:
 
 
 @contextmanager
-def running_stack(postgres_admin_url: str, redis_url: str, logs: Path, **extra_env: str) -> Iterator[Stack]:
-    """A stack on a new database and emptied Redis databases; everything is stopped and dropped after."""
+def running_stack(
+    postgres_admin_url: str,
+    redis_url: str,
+    logs: Path,
+    *,
+    command: tuple[str, ...] = CHECKOUT_COMMAND,
+    cwd: Path = REPO,
+    **extra_env: str,
+) -> Iterator[Stack]:
+    """A stack on a new database and emptied Redis databases, its processes started as `command` in `cwd`;
+    everything is stopped and dropped after."""
     db_url = create_database(postgres_admin_url, f"newsflow_e2e_{uuid.uuid4().hex[:10]}")
     logs.mkdir(parents=True, exist_ok=True)
     with leased_redis_dbs(redis_url) as (broker, state):
-        stack = Stack(db_url, broker, state, logs, extra_env=dict(extra_env))
+        stack = Stack(db_url, broker, state, logs, extra_env=dict(extra_env), command=command, cwd=cwd)
         try:
             stack.cli("db", "upgrade")
             yield stack

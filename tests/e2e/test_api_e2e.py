@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "e2e-token-0123456789"
+TOKEN = "9f3e51b0c27d4a86e1f0b5c3d2a7e8f4"  # 32 characters: `newsflow api` refuses a shorter token
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SEED = "/politics/201702161050766466-tillerson-lavrov-meeting-awkward-moment/"
 

@@ -28,6 +28,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_http_ok(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Poll `url` until it answers 200; fail at once with the process's output if `proc` exits first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise AssertionError(f"{proc.args} exited {proc.returncode} before {url} answered:\n{output}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer 200 within {timeout}s")
+
+
 def _wait_port(port: int, timeout: float, up: bool = True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

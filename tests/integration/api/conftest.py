@@ -18,7 +18,8 @@ from shared.models import Base
 from shared.records import ArticleRecord
 from shared.store import articles
 
-TOKEN = "test-token-0123456789"
+# A token `newsflow api` would accept (it refuses short ones and placeholders).
+TOKEN = "05c1c7d12cd710088d9a85e70a96b2a356fc2948438302c0bec168a4c8fda15f"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PAGES = Path(__file__).parents[2] / "fixtures" / "pages"
 
