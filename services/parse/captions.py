@@ -65,9 +65,10 @@ def caption_and_credit(block: HtmlElement) -> tuple[str | None, str | None]:
     if not parts:
         return clean_or_none(text), split_credit(text)[1]
     for part in parts:
-        # A credit's own element may be set apart by style alone: keep a space on each side of it.
-        shown = element_text(part)
-        text = text.replace(shown, f" {shown} ", 1)
+        # A credit's own element may be set apart by style alone: keep a space on each side of it
+        # (of its last occurrence: the caption may name the same agency).
+        before, shown, after = text.rpartition(element_text(part))
+        text = f"{before} {shown} {after}" if shown else text
     credits = [c for c in (clean_credit(element_text(p)) for p in parts) if c]
     return clean_or_none(text), "; ".join(dict.fromkeys(credits)) or None
 

@@ -32,6 +32,7 @@ _LOOSE_CAPTIONS = etree.XPath(
     " or contains(@class, 'img-info') or contains(@class, 'image-info') or contains(@class, 'bildunterschrift'))]"
 )
 # Elements that show an image: <img>, AMP and web-component images.
+_IMAGE_OBJECTS = etree.XPath(".//*[contains(@itemtype, 'ImageObject')]")
 _IMAGE_TAGS = frozenset({"img", "amp-img", "brick-image", "brick-image-v3", "picture"})
 _SRC_ATTRIBUTES = ("src", "data-src", "data-original", "data-lazy-src", "data-lazyimage-src", "data-url", "data-lazy")
 _SKIP_SRC = re.compile(
@@ -41,6 +42,10 @@ _SKIP_SRC = re.compile(
 _FILE_NAME = re.compile(r"^[\w.-]+\.(?:jpe?g|png|gif|webp|avif)$", re.IGNORECASE)
 _MIN_SIDE = 120
 _MAX_CAPTION_CLIMB = 3
+_MAX_BLOCK_CLIMB = 4
+_MAX_BLOCK_CHARS = 800
+_MAX_CREDIT_WORDS = 12
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def profile_images(root: HtmlElement, profile: SiteProfile, base_url: str) -> list[Image]:
@@ -70,7 +75,10 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
         handled.update(figure.iter())
         img = _first_image(figure)
         if img is not None:
-            found.add(_image_src(img, base_url), *_figure_caption(figure, img))
+            caption, credit = _figure_caption(figure, img)
+            if caption is None:
+                caption, credit = _block_caption(figure, handled) or (caption, credit)
+            found.add(_image_src(img, base_url), caption, credit)
     for block in _LOOSE_CAPTIONS(scope):
         if block in handled or in_comments(block) or in_boilerplate(block) or not element_text(block):
             continue
@@ -82,8 +90,8 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
     for img in scope.iter("img", "amp-img"):
         if img in handled or in_comments(img) or in_boilerplate(img) or _too_small(img):
             continue
-        found.add(_image_src(img, base_url), *_loose_caption(img))
-    for src, caption, credit in _declared_images(structured, base_url):
+        found.add(_image_src(img, base_url), *(_block_caption(img, handled) or _loose_caption(img)))
+    for src, caption, credit in (*_microdata_images(scope, base_url), *_declared_images(structured, base_url)):
         found.declare(src, caption, credit)
     return found.images
 
@@ -129,6 +137,25 @@ def _same_picture(shown: Image, src: str, caption: str | None) -> bool:
     return a.rsplit("/", 1)[0] == b.rsplit("/", 1)[0] and (stem_a.startswith(stem_b) or stem_b.startswith(stem_a))
 
 
+def _microdata_images(scope: HtmlElement, base_url: str) -> list[tuple[str, str | None, str | None]]:
+    """(src, caption, credit) of microdata ImageObjects (`itemprop=description` and `author` metas beside the
+    picture, as Reach and other CMSs write them)."""
+    declared = []
+    for holder in _IMAGE_OBJECTS(scope):
+        values: dict[str, str] = {}
+        for element in holder.iter():
+            for name in (element.get("itemprop") or "").split():
+                value = element.get("content") or element.get("src") or element.get("href") or element_text(element)
+                if value and name not in values:
+                    values[name] = value.strip()
+        src = values.get("contentUrl") or values.get("url")
+        caption = values.get("caption") or values.get("description")
+        credit = values.get("creditText") or values.get("copyrightHolder") or values.get("author")
+        if src and (caption or credit):
+            declared.append((urljoin(base_url, src), clean_or_none(caption), clean_credit(credit)))
+    return declared
+
+
 def _declared_images(structured: StructuredData, base_url: str) -> list[tuple[str, str | None, str | None]]:
     """(src, caption, credit) of the article's JSON-LD images and of stand-alone ImageObjects, then og:image."""
     nodes: list[Any] = [structured.resolve(i) for i in ld_list(structured.article.get("image"))]
@@ -171,6 +198,50 @@ def _figure_caption(figure: HtmlElement, img: HtmlElement) -> tuple[str | None, 
         return caption, credit
     caption, credit = split_credit(_alt_text(img))
     return caption, credit or _credit_near(figure)
+
+
+def _block_caption(image: HtmlElement, handled: set[HtmlElement]) -> tuple[str | None, str | None] | None:
+    """Caption and credit from the short text elements that follow an image inside its own small block
+    (`<div><picture/><div>Caption</div><div>Getty Images</div></div>`), where no class says "caption".
+
+    The block is the largest ancestor (up to a few levels) holding this one image and little text; the first
+    text element after the image is the caption, a short second one the credit. Headings and link-only
+    elements are teasers for other articles, not captions.
+    """
+    node = image.getparent() if image.getparent() is not None and image.getparent().tag == "picture" else image
+    found = None
+    for _ in range(_MAX_BLOCK_CLIMB):
+        block = node.getparent()
+        if block is None or len(block.text_content()) > _MAX_BLOCK_CHARS or _images_in(block) > 1:
+            break
+        after = False
+        texts = []
+        for child in block:
+            if child is node:
+                after = True
+            elif after and isinstance(child.tag, str) and element_text(child):
+                texts.append(child)
+        if texts:
+            found = texts
+            break
+        node = block
+    if not found or found[0].tag in _HEADINGS or _is_link_text(found[0]):
+        return None
+    handled.update(e for t in found[:2] for e in t.iter())
+    caption, credit = caption_and_credit(found[0])
+    if credit is None and len(found) > 1 and len(element_text(found[1]).split()) <= _MAX_CREDIT_WORDS:
+        credit = clean_credit(element_text(found[1]))
+    return caption, credit
+
+
+def _images_in(element: HtmlElement) -> int:
+    return sum(1 for e in element.iter("img", "amp-img", "brick-image", "brick-image-v3"))
+
+
+def _is_link_text(element: HtmlElement) -> bool:
+    """Most of the element's text is one link's: a teaser for another article."""
+    text = len(element_text(element))
+    return element.tag == "a" or any(len(element_text(a)) >= 0.8 * text for a in element.iter("a"))
 
 
 def _loose_caption(img: HtmlElement) -> tuple[str | None, str | None]:
