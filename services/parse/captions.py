@@ -27,7 +27,7 @@ CREDIT_SELECTOR = (
 # Words that label a credit, in the languages of the news.
 _LABEL = (
     r"(?:©|\(c\)|copyright\b|(?:photo(?:graph)?s?|pictures?|images?|fotos?|фото|bild(?:er)?|bildquelle|quelle|source"
-    r"|fuente|fonte|crédit|credit|kilde|källa|lähde|zdjęcie|写真|사진|圖|图)(?:\s+(?:by|credit|von|de|di|par))?\s*:"
+    r"|fuente|fonte|crédit|credit|kilde|källa|lähde|zdjęcie|isithombe|picha|写真|사진|圖|图)(?:\s+(?:by|credit|von|de|di|par))?\s*:"
     r"|(?:photo|picture|image|foto)\s+by\b)"
 )
 _AGENCIES = (

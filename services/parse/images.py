@@ -75,10 +75,9 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
         handled.update(figure.iter())
         img = _first_image(figure)
         if img is not None:
-            caption, credit = _figure_caption(figure, img)
-            if caption is None:
-                caption, credit = _block_caption(figure, handled) or (caption, credit)
-            found.add(_image_src(img, base_url), caption, credit)
+            shown = _figure_caption(figure) or _block_caption(figure, handled)
+            caption, credit = shown or split_credit(_alt_text(img))
+            found.add(_image_src(img, base_url), caption, credit or _credit_near(figure))
     for block in _LOOSE_CAPTIONS(scope):
         if block in handled or in_comments(block) or in_boilerplate(block) or not element_text(block):
             continue
@@ -187,17 +186,14 @@ def _is_caption(text: str) -> bool:
     return len(text) >= 8 and not _FILE_NAME.match(text)
 
 
-def _figure_caption(figure: HtmlElement, img: HtmlElement) -> tuple[str | None, str | None]:
+def _figure_caption(figure: HtmlElement) -> tuple[str | None, str | None] | None:
+    """Caption and credit of a figure's caption element, with a credit beside it (`<figcaption>` + `<footer>`)."""
     captions = select(figure, "figcaption, .wp-caption-text, [class*=caption]:not(figure):not(img)")
     caption_el = next((c for c in captions if c is not figure and element_text(c)), None)
-    if caption_el is not None:
-        caption, credit = caption_and_credit(caption_el)
-        if credit is None:
-            # A credit beside the caption rather than inside it (`<figcaption>` + `<footer>`).
-            credit = _credit_near(figure, exclude=caption_el)
-        return caption, credit
-    caption, credit = split_credit(_alt_text(img))
-    return caption, credit or _credit_near(figure)
+    if caption_el is None:
+        return None
+    caption, credit = caption_and_credit(caption_el)
+    return caption, credit or _credit_near(figure, exclude=caption_el)
 
 
 def _block_caption(image: HtmlElement, handled: set[HtmlElement]) -> tuple[str | None, str | None] | None:
@@ -209,6 +205,8 @@ def _block_caption(image: HtmlElement, handled: set[HtmlElement]) -> tuple[str |
     elements are teasers for other articles, not captions.
     """
     node = image.getparent() if image.getparent() is not None and image.getparent().tag == "picture" else image
+    if any(a.tag == "a" for a in node.iterancestors()):
+        return None  # an image that links elsewhere is a teaser card's
     found = None
     for _ in range(_MAX_BLOCK_CLIMB):
         block = node.getparent()
