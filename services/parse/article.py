@@ -55,6 +55,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     if not profile:
         paragraphs = body.drop_page_furniture(paragraphs, title, authors, metadata.byline_lines(scope, bylines))
         paragraphs = body.drop_signup_blocks(paragraphs, root, marks)
+        paragraphs = body.drop_embedded_blocks(paragraphs, root)
     published, updated, date_sources = _find_dates(root, scope, structured, url, profile, tz)
     comment_list = _find_comments(root, structured, profile, tz)
     widgets = comments.find_widgets(root, url, marks)

@@ -43,12 +43,28 @@ _DATELINE = re.compile(
 )
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|автор|текст)\s*:?\s+\S", re.IGNORECASE)
 _MIN_LEAD_CHARS = 20
+# A label that introduces a link to another article inside the body.
+_READ_MORE_LABEL = re.compile(
+    r"^(?:>>\s*|(?:read (?:more|also)|see also|also read|more|les også|les mer|lesen sie auch|mehr dazu|mehr zum thema"
+    r"|lire aussi|à lire aussi|leer más|lea también|leggi anche|lees ook|läs också|læs også|читайте также"
+    r"|ayrıca okuyun)\s*:\s*)",
+    re.IGNORECASE,
+)
+# A teaser's kicker before its linked headline ("US-Politik: <a>Alle Entwicklungen im Newsblog</a>").
+_KICKER = re.compile(r"^[^:.!?]{1,40}:\s+")
+_MIN_TEASER_CHARS = 15
+# A line that is only a picture credit ("Photo: AFP", "Foto: dpa/Jane Doe").
+_CREDIT_LINE = re.compile(r"^\s*(?:©|(?:photo|foto|bild|image|picture)s?\s*:)\s*[^.!?]{1,60}$", re.IGNORECASE)
+_CAPTION_ELEMENTS = etree.XPath(
+    "//figcaption | //*[contains(@class, 'caption') and not(self::figure) and not(self::img)]"
+)
 _FALLBACK_CONTAINERS = ("[itemprop~=articleBody]", "article", "main", "[role=main]", "body")
 _PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "blockquote", "li", "pre")
 _MAX_LEAD_CHARS = 1200
 # trafilatura is trusted unless its text is under this share of the densest paragraph block's.
 _DENSITY_FALLBACK_RATIO = 0.4
 _MAX_LINK_DENSITY = 0.5
+_SAME_TEXT_SHARE = 0.6
 _BOILERPLATE_TAGS = frozenset({"nav", "footer", "aside", "form"})
 _BOILERPLATE_CLASSES = ("comment", "sidebar", "related", "footer", "nav")
 _NESTING_TAGS = frozenset({"p", "li"})
@@ -66,12 +82,20 @@ def generic_body(root: HtmlElement, url: str) -> list[str]:
     """Body paragraphs of an unknown site: trafilatura, unless it missed most of the densest text block."""
     paragraphs = _trafilatura_paragraphs(root, url)
     dense = _densest_block_paragraphs(root)
-    # trafilatura missed most of the text, or ran a layout table's cells together into a few lumps
+    # trafilatura missed most of the text, or ran a layout table's cells together into a few lumps;
+    # unless what it found is another text than the dense block (a second article loaded below the first).
     too_short = sum(map(len, paragraphs)) < _DENSITY_FALLBACK_RATIO * sum(map(len, dense))
     lumped = len(dense) >= 3 and 2 * len(paragraphs) < len(dense)
-    if too_short or lumped:
+    if (too_short or lumped) and (not paragraphs or _shares_text(paragraphs, dense)):
         return dense
     return paragraphs or _container_paragraphs(root)
+
+
+def _shares_text(paragraphs: list[str], block: list[str]) -> bool:
+    """Whether most of the paragraphs' words also occur in the block: the same text, found differently."""
+    words = " ".join(paragraphs).casefold().split()
+    vocabulary = set(" ".join(block).casefold().split())
+    return bool(words) and sum(w in vocabulary for w in words) >= _SAME_TEXT_SHARE * len(words)
 
 
 def live_blog_paragraphs(article: dict[str, Any], paragraphs: list[str]) -> list[str]:
@@ -159,6 +183,30 @@ def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> 
     return [p for p in paragraphs if p not in boxed]
 
 
+def drop_embedded_blocks(paragraphs: list[str], root: HtmlElement) -> list[str]:
+    """Remove what extractors take for body text inside the article: teasers that are one link to another
+    page (behind a "Read more:" / "Les også:" / ">>" label or not), and image captions and credit lines."""
+    anchors = {_fold(element_text(a)) for a in root.iter("a")}
+    anchors.discard("")
+    captions = {_fold(element_text(c)) for c in _CAPTION_ELEMENTS(root)}
+    captions.discard("")
+    kept = []
+    for paragraph in paragraphs:
+        key = _fold(paragraph)
+        if len(key) >= _MIN_TEASER_CHARS and (
+            key in anchors or _READ_MORE_LABEL.sub("", key) in anchors or _KICKER.sub("", key) in anchors
+        ):
+            continue
+        if key in captions or _CREDIT_LINE.match(paragraph):
+            continue
+        kept.append(paragraph)
+    return kept
+
+
+def _fold(text: str) -> str:
+    return normalize_space(text).casefold()
+
+
 def _is_furniture(paragraph: str, names: set[str]) -> bool:
     if paragraph.casefold() in names or (_BYLINE.match(paragraph) and len(paragraph.split()) <= 8):
         return True
@@ -182,16 +230,20 @@ def _trafilatura_paragraphs(root: HtmlElement, url: str) -> list[str]:
         return []
     if document is None or document.body is None:
         return []
-    paragraphs: list[str] = []
+    # Text can sit loose in the body, before the first element or after one (a paragraph after a headline).
+    paragraphs: list[str] = [normalize_space(document.body.text)]
     for child in document.body:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag == "list":
+        if tag == "head":
+            pass  # section headlines are not body text
+        elif tag == "list":
             paragraphs.extend(element_text(item) for item in child.iter("item"))
         elif tag == "table":
             for row in child.iter("row"):
                 paragraphs.append(" ".join(element_text(cell) for cell in row.iter("cell")))
         else:
             paragraphs.append(normalize_space(" ".join(child.itertext())))
+        paragraphs.append(normalize_space(child.tail))
     return [p for p in paragraphs if p]
 
 
@@ -204,7 +256,7 @@ def _trafilatura_options() -> Any:
     """
     from trafilatura.settings import Extractor
 
-    return Extractor(output_format="xml", comments=False, tables=True, images=False, links=False)
+    return Extractor(output_format="xml", comments=False, tables=True, images=False, links=False, precision=True)
 
 
 def _densest_block_paragraphs(root: HtmlElement) -> list[str]:
