@@ -33,7 +33,8 @@ _LEAD_SELECTORS = (
 _LEAD_MARK = re.compile(
     r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline|__desc"
 )
-_SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri", re.I)
+# Boxes inside the article that are not its text: sign-up and subscribe offers, cookie and consent notices.
+_SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri|consent|cookie|gdpr", re.I)
 _CLASSED = etree.XPath("//*[@class or @id]")
 _GU_NAME = etree.XPath("//@data-gu-name", smart_strings=False)
 _DATELINE = re.compile(
@@ -55,6 +56,12 @@ _KICKER = re.compile(r"^[^:.!?]{1,40}:\s+")
 _MIN_TEASER_CHARS = 15
 # A line that is only a picture credit ("Photo: AFP", "Foto: dpa/Jane Doe").
 _CREDIT_LINE = re.compile(r"^\s*(?:©|(?:photo|foto|bild|image|picture)s?\s*:)\s*[^.!?]{1,60}$", re.IGNORECASE)
+# Posts embedded from social networks: the quoted post is not the article's text.
+_SOCIAL_EMBEDS = etree.XPath(
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed') or contains(@class, 'threads-post')"
+    " or contains(@class, 'fb-xfbml') or contains(@class, 'reddit-embed')]"
+)
 _CAPTION_ELEMENTS = etree.XPath(
     "//figcaption | //*[contains(@class, 'caption') and not(self::figure) and not(self::img)]"
 )
@@ -68,6 +75,7 @@ _SAME_TEXT_SHARE = 0.6
 _BOILERPLATE_TAGS = frozenset({"nav", "footer", "aside", "form"})
 _BOILERPLATE_CLASSES = ("comment", "sidebar", "related", "footer", "nav")
 _NESTING_TAGS = frozenset({"p", "li"})
+_LINK = frozenset({"a"})
 
 
 def profile_body(root: HtmlElement, profile: SiteProfile) -> tuple[str | None, list[str]]:
@@ -142,6 +150,8 @@ def find_lead(
                 continue
             if len(element.findall(".//p")) > 1:  # a container of paragraphs is an intro section, not a lead
                 continue
+            if has_ancestor(element, _LINK) or _link_density(element) > _MAX_LINK_DENSITY:
+                continue  # a teaser for another article ("article-teaser" cards are links)
             text = element_text(element)
             if _MIN_LEAD_CHARS <= len(text) <= _MAX_LEAD_CHARS and text != title and not _BYLINE.match(text):
                 return text
@@ -188,19 +198,25 @@ def drop_embedded_blocks(paragraphs: list[str], root: HtmlElement) -> list[str]:
     page (behind a "Read more:" / "Les også:" / ">>" label or not), and image captions and credit lines."""
     anchors = {_fold(element_text(a)) for a in root.iter("a")}
     anchors.discard("")
-    captions = {_fold(element_text(c)) for c in _CAPTION_ELEMENTS(root)}
+    # Captions compared without spaces: a caption and its credit may be run together in one of the texts.
+    captions = {_squash(element_text(c)) for c in _CAPTION_ELEMENTS(root)}
     captions.discard("")
+    embeds = " ".join(_squash(element_text(e)) for e in _SOCIAL_EMBEDS(root))
     kept = []
     for paragraph in paragraphs:
-        key = _fold(paragraph)
+        key, squashed = _fold(paragraph), _squash(paragraph)
         if len(key) >= _MIN_TEASER_CHARS and (
             key in anchors or _READ_MORE_LABEL.sub("", key) in anchors or _KICKER.sub("", key) in anchors
         ):
             continue
-        if key in captions or _CREDIT_LINE.match(paragraph):
+        if squashed in captions or _CREDIT_LINE.match(paragraph) or (embeds and squashed in embeds):
             continue
         kept.append(paragraph)
     return kept
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).casefold()
 
 
 def _fold(text: str) -> str:
