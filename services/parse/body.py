@@ -7,12 +7,14 @@ when it finds nothing, the paragraphs of the page's `articleBody` / `<article>` 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from functools import lru_cache
 from typing import Any
 
 from lxml import etree
+from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from services.parse.layout import has_ancestor
@@ -72,6 +74,9 @@ _MAX_LEAD_CHARS = 1200
 _DENSITY_FALLBACK_RATIO = 0.4
 _MAX_LINK_DENSITY = 0.5
 _SAME_TEXT_SHARE = 0.6
+# Less text than this in the markup sends the body search to the page's JSON data islands.
+_MIN_SHOWN_BODY_CHARS = 200
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.){200,}"')
 _BOILERPLATE_TAGS = frozenset({"nav", "footer", "aside", "form"})
 _BOILERPLATE_CLASSES = ("comment", "sidebar", "related", "footer", "nav")
 _NESTING_TAGS = frozenset({"p", "li"})
@@ -96,7 +101,32 @@ def generic_body(root: HtmlElement, url: str) -> list[str]:
     lumped = len(dense) >= 3 and 2 * len(paragraphs) < len(dense)
     if (too_short or lumped) and (not paragraphs or _shares_text(paragraphs, dense)):
         return dense
-    return paragraphs or _container_paragraphs(root)
+    found = paragraphs or _container_paragraphs(root)
+    if sum(map(len, found)) < _MIN_SHOWN_BODY_CHARS:
+        # Nothing in the markup: an app that renders its article from a JSON data island.
+        return _data_island_paragraphs(root) or found
+    return found
+
+
+def _data_island_paragraphs(root: HtmlElement) -> list[str]:
+    """Paragraphs of the longest HTML fragment held in a JSON string inside a script (Next.js, Nuxt and
+    similar apps ship the article as `"contentHtml": "<p>..."` and render it in the browser)."""
+    best: list[str] = []
+    for script in root.iter("script"):
+        text = script.text or ""
+        if "u003cp" not in text and "<p" not in text:
+            continue
+        for literal in _JSON_STRING.findall(text):
+            if "u003cp" not in literal and "<p" not in literal:
+                continue
+            try:
+                fragment = lxml_html.fragment_fromstring(json.loads(literal), create_parent="div")
+            except (ValueError, etree.LxmlError):
+                continue
+            paragraphs = [t for t in (element_text(p) for p in fragment.iter("p")) if t]
+            if sum(map(len, paragraphs)) > sum(map(len, best)):
+                best = paragraphs
+    return best
 
 
 def _shares_text(paragraphs: list[str], block: list[str]) -> bool:
