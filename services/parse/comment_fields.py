@@ -127,8 +127,11 @@ def read_fields(item: HtmlElement, own: set[HtmlElement], nested: Collection[Htm
     if kind != "comment":
         link = _ping_link(item, own, author_el)
         fields.link = link.get("href") if link is not None else None
-        fields.title = normalize_space(element_text(link)) or author if link is not None else author
-        fields.text = fields.text if text_el is not None and fields.text != fields.title else ""
+        fields.title = (normalize_space(element_text(link)) or author) if link is not None else author
+        if text_el is None:  # the excerpt is what is left beside the line with the link
+            text = _text_without_chrome(item, own, link if link is not None else author_el, date_el)
+            fields.text = _drop_action_lines(text)
+        fields.text = "" if fields.text == fields.title else fields.text
     return fields
 
 
@@ -273,15 +276,23 @@ def _skipped(text_el: HtmlElement, nested: Collection[HtmlElement]) -> list[Html
 
 
 def text_without(element: HtmlElement, skip: list[HtmlElement]) -> str:
-    """`multiline_text` of the element without the given descendants (dropped from a copy)."""
-    if not skip:
-        return multiline_text(element)
+    """Comment text of the element without the given descendants (dropped from a copy). A newline
+    in the markup is only whitespace: WordPress writes `<br />` and a newline for every line break,
+    which must stay one line break, not become an empty line (`<pre>` keeps its newlines)."""
     paths = [_child_path(element, node) for node in skip]
     clone = copy.deepcopy(element)
     targets = [_follow(clone, path) for path in paths if path is not None]
     for target in targets:
         if target is not None and target.getparent() is not None:
             target.drop_tree()
+    preformatted = {node for pre in clone.iter("pre") for node in pre.iter()}
+    for node in clone.iter():
+        if node in preformatted:
+            continue
+        if node.text and "\n" in node.text:
+            node.text = node.text.replace("\n", " ")
+        if node is not clone and node.tail and "\n" in node.tail:
+            node.tail = node.tail.replace("\n", " ")
     return multiline_text(clone)
 
 
@@ -318,7 +329,7 @@ def _text_without_chrome(
             continue
         if any(_within(mark, p) or _within(p, mark) for mark in marks):
             continue
-        paragraphs.append(multiline_text(p))
+        paragraphs.append(text_without(p, []))
     return "\n\n".join(p for p in paragraphs if p)
 
 
