@@ -58,7 +58,7 @@ _NAME_TAGS = frozenset({"a", "cite", "b", "strong"})
 # The verb after a name ("X says:", "X sagt:", "X on <date> said:"); lower case only, so that
 # a name such as "Edward Said" keeps its second word.
 _SAYS = re.compile(
-    r"\s+(?:says|said|wrote|writes|replied|sagt|schreibt|schrieb|meint|dit|a dit|écrit|a écrit|dice|dijo"
+    r"(?:^|\s+)(?:says|said|wrote|writes|replied|sagt|schreibt|schrieb|meint|dit|a dit|écrit|a écrit|dice|dijo"
     r"|escribió|escreveu|disse|diz|scrive|ha scritto|zegt|schreef|skriver|skrev|sanoo|kirjoitti|pisze|napisał"
     r"|napsal|říká|píše|пишет|написал|написала|говорит|dedi|yazdı)(?=\s|:|…|\.\.\.|$).*$"
 )
@@ -79,7 +79,7 @@ _NOT_VERIFIED = re.compile(
 )
 _EDGE_PUNCTUATION = " :;,|»·•-–—"
 MAX_AUTHOR_CHARS = 80
-MAX_AUTHOR_WORDS = 8
+MAX_AUTHOR_WORDS = 12
 # Separators in a meta line before the date part ("by X » <date>", "X on <date>").
 _LINE_SEPARATOR = re.compile(r"\s+(?:on|am|le|el|il|em|op|um)\s+|\s*[»|·•]\s*|\s+[-–—]\s+|,\s+", re.IGNORECASE)
 # A whole line that is an action link of the comment, not its text.
@@ -218,9 +218,14 @@ def date_in_line(line: str) -> str | None:
 def _find_author(
     item: HtmlElement, own: set[HtmlElement], text_el: HtmlElement | None, date_el: HtmlElement | None
 ) -> tuple[HtmlElement | None, str | None]:
-    """The first author element (outside the text, quotes and forms) that yields a clean name."""
+    """The first author element (outside the text, quotes and forms) that yields a clean name. Inside
+    the text element only a part that is cut from the text counts (Discourse prints the user name
+    as the first line of the post body)."""
+    cut = _skipped(text_el, ()) if text_el is not None else []
     for node in _own_matches(item, own, _AUTHOR):
-        if text_el is not None and (_within(node, text_el) or _within(text_el, node)):
+        if text_el is not None and _within(text_el, node):
+            continue
+        if text_el is not None and _within(node, text_el) and not any(_within(node, part) for part in cut):
             continue
         if any(a.tag in {"blockquote", "q", "form"} for a in node.iterancestors()):
             continue
