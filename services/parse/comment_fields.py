@@ -29,10 +29,12 @@ _AUTHOR = (
     " [class*=comment__author], .author, .creator, .submitted, cite, h3, h4, h5"
 )
 _TEXT = (
-    ".field--name-comment-body, .field-name-comment-body, .comment-content, .comment-text, .comment__text,"
-    " .comment_text, [class*=comment-body__text], [class*=comment-content], .commenttext, [itemprop~=text],"
-    " [itemprop~=commentText], .comment-body-text, .cooked, .text, .content, .message"
+    ".comment-content, .comment-text, .comment__text, .comment_text, [class*=comment-body__text],"
+    " [class*=comment-content], .commenttext, [itemprop~=text], [itemprop~=commentText], .comment-body-text,"
+    " .field--name-comment-body, .field-name-comment-body, .cooked, .text, .content, .message"
 )
+# "reply to X" markers of site-native lists.
+_REPLY_TO = "[class*=reply-to] a, [class*=in-reply-to] a, [class*=reply-to-author], [class*=replyto] a"
 # Date elements; a candidate whose value does not parse is skipped for the next one.
 _DATE = (
     "time[datetime], [itemprop~=dateCreated], [itemprop~=datePublished], [property~='dc:date'][content],"
@@ -45,14 +47,19 @@ _META_LINES = (
     ".submitted, p.author, .comment-info, .commentMeta, .comment-meta, .commentmetadata, .comment__meta,"
     " .crawler-post-meta, .byline, .meta"
 )
-# Parts of a comment that are not its text: meta lines, reply/edit/like links, notes, forms.
-NOT_TEXT = (
-    ".comment-author, .comment-meta, .comment-metadata, .commentmetadata, .comment__meta, .comment-info,"
-    " .commentMeta, .submitted, .reply, .comment-reply, .comment-reply-link, .comment-reply-login,"
-    " .comment-actions, .comment-footer, .comment-footer-meta, [class*=reply-to], .vcard, .avatar, footer, form,"
-    " .says, .edit-link, .comment-edit-link, .comment-awaiting-moderation, [class*=comment-like],"
-    " .comment__links, ul.links, .post-buttons, .post-replies, h3.username, .signature, .sharedaddy"
-)
+# Parts of a comment that are not its text: meta lines, reply/edit/like links, notes, forms
+# (checked in Python on the comment's few nodes: a selector query per comment costs more).
+_CHROME_CLASSES = frozenset(
+    {
+        "comment-author", "comment-meta", "comment-metadata", "commentmetadata", "comment__meta", "comment-info",
+        "commentMeta", "submitted", "reply", "comment-reply", "comment-reply-link", "comment-reply-login",
+        "comment-actions", "comment-footer", "comment-footer-meta", "vcard", "avatar", "says", "edit-link",
+        "comment-edit-link", "comment-awaiting-moderation", "comment__links", "post-buttons", "post-replies",
+        "signature", "sharedaddy",
+    }
+)  # fmt: skip
+_CHROME_TAGS = frozenset({"footer", "form"})
+_CHROME_FRAGMENTS = ("reply-to", "comment-like")
 _HEADINGS = frozenset({"h3", "h4", "h5"})
 _NAME_TAGS = frozenset({"a", "cite", "b", "strong"})
 # The verb after a name ("X says:", "X sagt:", "X on <date> said:"); lower case only, so that
@@ -105,6 +112,7 @@ class ItemFields:
     kind: str
     link: str | None = None
     title: str | None = None
+    reply_to: str | None = None
     # The name came from a heading only: not enough, alone, to take the element for a comment
     # ("Kommentare (0)" above a "show comments" button is a heading too).
     author_is_heading: bool = False
@@ -112,18 +120,18 @@ class ItemFields:
 
 def read_fields(item: HtmlElement, own: set[HtmlElement], nested: Collection[HtmlElement]) -> ItemFields:
     """Author, text, date and kind of a comment element; `own` are its nodes without nested replies."""
-    text_el = first_own(item, own, _TEXT)
+    text_el = _first_own(item, own, _TEXT)
+    skip = _skipped(text_el, nested) if text_el is not None else []
     date_el, posted = _find_date(item, own, text_el)
-    author_el, author = _find_author(item, own, text_el, date_el)
+    author_el, author = _find_author(item, own, text_el, date_el, skip)
     if posted is None:
         posted = _date_in_meta_lines(item, own, text_el)
-    if text_el is not None:
-        text = text_without(text_el, _skipped(text_el, nested))
-    else:
-        text = _text_without_chrome(item, own, author_el, date_el)
-    kind = ping_kind(item, own)
+    text = _text_without(text_el, skip) if text_el is not None else _text_without_chrome(item, own, author_el, date_el)
+    kind = _ping_kind(item, own)
     fields = ItemFields(author=author, text=_drop_action_lines(text), posted=posted, kind=kind)
     fields.author_is_heading = author_el is not None and author_el.tag in _HEADINGS
+    reply_el = next((node for node in select(item, _REPLY_TO) if node in own), None)
+    fields.reply_to = element_text(reply_el) or None if reply_el is not None else None
     if kind != "comment":
         link = _ping_link(item, own, author_el)
         fields.link = link.get("href") if link is not None else None
@@ -135,7 +143,7 @@ def read_fields(item: HtmlElement, own: set[HtmlElement], nested: Collection[Htm
     return fields
 
 
-def first_own(item: HtmlElement, own: set[HtmlElement], selector: str) -> HtmlElement | None:
+def _first_own(item: HtmlElement, own: set[HtmlElement], selector: str) -> HtmlElement | None:
     """First of the comment's own nodes matching the selectors, earlier selectors first."""
     for node in _own_matches(item, own, selector):
         return node
@@ -149,14 +157,26 @@ def _own_matches(item: HtmlElement, own: set[HtmlElement], selector: str) -> Ite
                 yield node
 
 
-def ping_kind(item: HtmlElement, own: set[HtmlElement]) -> str:
+def _ping_kind(item: HtmlElement, own: set[HtmlElement]) -> str:
     """ "pingback" or "trackback" for a link notice (WordPress marks its class, older themes only
     start its text with "Pingback:"), else "comment"."""
     for token in (item.get("class") or "").lower().split():
         if token in _PING_CLASSES:
             return _PING_CLASSES[token]
-    match = _PING_START.match(element_text(item)[:40])
+    match = _PING_START.match(_leading_text(item, 40))
     return match.group(1).lower() if match else "comment"
+
+
+def _leading_text(element: HtmlElement, size: int) -> str:
+    """The first `size` characters of an element's text, without walking all of it."""
+    parts: list[str] = []
+    length = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return normalize_space("".join(parts))[:size]
 
 
 def _ping_link(item: HtmlElement, own: set[HtmlElement], author_el: HtmlElement | None) -> HtmlElement | None:
@@ -179,13 +199,13 @@ def _find_date(
     for node in _own_matches(item, own, _DATE):
         if text_el is not None and _within(node, text_el):
             continue
-        value = date_value(node)
+        value = _date_value(node)
         if value is not None:
             return node, value
     return None, None
 
 
-def date_value(node: HtmlElement) -> str | None:
+def _date_value(node: HtmlElement) -> str | None:
     """A date element's machine value (`datetime`, `content`, `data-time`, `title`), else its text."""
     for attribute in ("datetime", "content", "data-time", "title"):
         value = (node.get(attribute) or "").strip()
@@ -216,12 +236,15 @@ def date_in_line(line: str) -> str | None:
 
 
 def _find_author(
-    item: HtmlElement, own: set[HtmlElement], text_el: HtmlElement | None, date_el: HtmlElement | None
+    item: HtmlElement,
+    own: set[HtmlElement],
+    text_el: HtmlElement | None,
+    date_el: HtmlElement | None,
+    cut: list[HtmlElement],
 ) -> tuple[HtmlElement | None, str | None]:
     """The first author element (outside the text, quotes and forms) that yields a clean name. Inside
     the text element only a part that is cut from the text counts (Discourse prints the user name
-    as the first line of the post body)."""
-    cut = _skipped(text_el, ()) if text_el is not None else []
+    as the first line of the post body); `cut` are the parts cut from the text."""
     for node in _own_matches(item, own, _AUTHOR):
         if text_el is not None and _within(text_el, node):
             continue
@@ -275,12 +298,26 @@ def clean_author(text: str) -> str | None:
 
 def _skipped(text_el: HtmlElement, nested: Collection[HtmlElement]) -> list[HtmlElement]:
     """Nodes inside the text element that are not text: meta, links, notes, nested replies."""
-    skip = [node for node in select(text_el, NOT_TEXT) if node is not text_el]
+    skip = [node for node in text_el.iterdescendants() if isinstance(node.tag, str) and _is_chrome(node)]
     skip += [node for node in nested if _within(node, text_el)]
     return skip
 
 
-def text_without(element: HtmlElement, skip: list[HtmlElement]) -> str:
+def _is_chrome(node: HtmlElement) -> bool:
+    """A part of a comment that is not its text (see `_CHROME_CLASSES`)."""
+    if node.tag in _CHROME_TAGS:
+        return True
+    classes = (node.get("class") or "").split()
+    if not classes:
+        return False
+    if not _CHROME_CLASSES.isdisjoint(classes):
+        return True
+    if (node.tag == "ul" and "links" in classes) or (node.tag == "h3" and "username" in classes):
+        return True
+    return any(fragment in token for token in classes for fragment in _CHROME_FRAGMENTS)
+
+
+def _text_without(element: HtmlElement, skip: list[HtmlElement]) -> str:
     """Comment text of the element without the given descendants (dropped from a copy). A newline
     in the markup is only whitespace: WordPress writes `<br />` and a newline for every line break,
     which must stay one line break, not become an empty line (`<pre>` keeps its newlines)."""
@@ -326,16 +363,24 @@ def _text_without_chrome(
 ) -> str:
     """Comment text when no text container is marked: its paragraphs, minus the meta lines (those
     with the author or the date, "by X on <date>"), reply links and notes."""
-    chrome = {node for node in select(item, NOT_TEXT) if node in own}
     marks = [el for el in (author_el, date_el) if el is not None]
     paragraphs = []
     for p in item.iter("p"):
-        if p not in own or p in chrome or any(a in chrome for a in p.iterancestors()):
+        if p not in own or _is_chrome(p) or any(_is_chrome(a) for a in _ancestors_below(p, item)):
             continue
         if any(_within(mark, p) or _within(p, mark) for mark in marks):
             continue
-        paragraphs.append(text_without(p, []))
+        paragraphs.append(_text_without(p, []))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def _ancestors_below(node: HtmlElement, top: HtmlElement) -> list[HtmlElement]:
+    ancestors = []
+    for ancestor in node.iterancestors():
+        if ancestor is top:
+            break
+        ancestors.append(ancestor)
+    return ancestors
 
 
 def _drop_action_lines(text: str) -> str:

@@ -28,19 +28,30 @@ from services.parse.text import clean_or_none, element_text
 from services.parse.tree import class_id_text, select
 from shared.records import Comment, CommentWidget, Pingback
 
-_GENERIC_ITEMS = (
-    "li.comment, div.comment, article.comment, li[id^=comment-], div[id^=comment-], li[id^=li-comment-],"
-    " [data-comment-id], [itemtype*='schema.org/Comment'], li.c-comment, div.c-comment, li.pingback,"
-    " li.trackback, [itemtype*='schema.org/Answer'], div.post, article.post, article[data-post-id]"
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Comment elements: li/div/article.comment, li/div#comment-N, li#li-comment-N, [data-comment-id],
+# itemtype schema.org/Comment or Answer, li/div.c-comment, li.pingback, forum posts div/article.post.
+# Written as one XPath with a union per element name: the same as the CSS selector list, without
+# a walk over the page for each of its 16 parts.
+_ITEMS = etree.XPath(
+    f"descendant-or-self::li[(@class and ({_has_class('comment')} or {_has_class('c-comment')}"
+    f" or {_has_class('pingback')})) or (@id and (starts-with(@id, 'comment-') or starts-with(@id, 'li-comment-')))]"
+    f" | descendant-or-self::div[(@class and ({_has_class('comment')} or {_has_class('c-comment')}"
+    f" or {_has_class('post')})) or (@id and starts-with(@id, 'comment-'))]"
+    f" | descendant-or-self::article[@class and ({_has_class('comment')} or {_has_class('post')})]"
+    " | descendant-or-self::*[@data-comment-id or (@itemtype and (contains(@itemtype, 'schema.org/Comment')"
+    " or contains(@itemtype, 'schema.org/Answer')))]"
 )
 # Forum posts (phpBB `div.post` with `.postbody`, Discourse `.cooked`) are comments only with their
 # post body inside: `div.post`/`article.post` is also what many blogs call the article itself.
 _POST_BODY = ".postbody, .cooked"
 # The item itself is the topic (a forum thread's opening post, a Q&A question), not a comment on it.
 _TOPIC_TYPES = re.compile(r"schema\.org/(?:DiscussionForumPosting|Question|\w*Article|BlogPosting)\b")
-_TOPIC_IDS = frozenset({"post_1", "post-1"})
 _MARKERS = ("comment", "pingback", "trackback")
-_REPLY_TO = "[class*=reply-to] a, [class*=in-reply-to] a, [class*=reply-to-author], [class*=replyto] a"
 _PARENT_ATTRS = ("data-parent-id", "data-parent", "data-parentid", "data-reply-to", "data-in-reply-to")
 _ID_ATTRS = ("data-comment-id", "data-id", "data-commentid", "id")
 _ID_NUMBER = re.compile(r"(?:comment|li-comment|div-comment|c)[-_]?(\w+)$", re.IGNORECASE)
@@ -54,7 +65,9 @@ _FORM_AREA = re.compile(
     r"|comment-reply-title|must-log-in|logged-in-as|comment-notes)(?:$|\s)",
     re.IGNORECASE,
 )
-_COMMENT_FORM = re.compile(r"comment|reply|respond|posting|postform", re.IGNORECASE)
+# A form that posts comments, by its name or by where it posts (not a page-wide ASP.NET form).
+_COMMENT_FORM_NAME = re.compile(r"comment|reply|respond|postform", re.IGNORECASE)
+_COMMENT_FORM_ACTION = re.compile(r"wp-comments-post|/comment/reply|posting\.php|staticman", re.IGNORECASE)
 # Whole texts that are the comment system's own prompts (WordPress, Jetpack), not a reader's words.
 _PROMPT = re.compile(
     r"^(?:leave a (?:reply|comment)|comments are closed|you must be logged in to post a comment"
@@ -111,7 +124,7 @@ def profile_comments(root: HtmlElement, profile: SiteProfile, tz: tzinfo | None)
 def generic_comments(root: HtmlElement, structured: StructuredData, tz: tzinfo | None) -> FoundComments:
     """Comments from markup (comment systems and site-native lists), else from JSON-LD Comment
     nodes; pingbacks and trackbacks of the list apart from the reader comments."""
-    candidates = [item for item in select(root, _GENERIC_ITEMS) if _looks_like_comment(item)]
+    candidates = [item for item in _ITEMS(root) if _looks_like_comment(item)]
     # Keep the outermost element of each comment (li.comment wraps article.comment-body, etc.).
     candidate_set = set(candidates)
     candidates = [
@@ -246,7 +259,7 @@ def _looks_like_comment(item: HtmlElement) -> bool:
     not the topic itself, and is outside the page chrome, the comment form and its login prompts."""
     marker = " ".join(filter(None, [item.get("class"), item.get("id"), item.get("itemtype")])).lower()
     if _is_forum_post(item):
-        if not select(item, _POST_BODY) or item.get("id") in _TOPIC_IDS:
+        if not select(item, _POST_BODY):
             return False
     elif "schema.org/answer" in marker:
         if not select(item, "[itemprop~=author]"):  # an FAQ's answers have no author
@@ -255,12 +268,15 @@ def _looks_like_comment(item: HtmlElement) -> bool:
         return False
     if _TOPIC_TYPES.search(item.get("itemtype") or "") or item.tag == "form":
         return False
-    return not _in_page_chrome(item) and not _in_comment_form(item) and bool(element_text(item))
+    return not _in_page_chrome(item) and not _in_comment_form(item) and _has_text(item)
+
+
+def _has_text(element: HtmlElement) -> bool:
+    return any(piece.strip() for piece in element.itertext())
 
 
 def _is_forum_post(item: HtmlElement) -> bool:
-    classes = (item.get("class") or "").split()
-    return item.tag in {"div", "article"} and ("post" in classes or item.get("data-post-id") is not None)
+    return item.tag in {"div", "article"} and "post" in (item.get("class") or "").split()
 
 
 def _in_page_chrome(item: HtmlElement) -> bool:
@@ -281,8 +297,8 @@ def _in_comment_form(item: HtmlElement) -> bool:
         if _FORM_AREA.search(f"{node.get('id') or ''} {node.get('class') or ''}"):
             return True
         if node.tag == "form":
-            named = f"{node.get('id') or ''} {node.get('class') or ''} {node.get('action') or ''}"
-            if _COMMENT_FORM.search(named):
+            named = f"{node.get('id') or ''} {node.get('class') or ''}"
+            if _COMMENT_FORM_NAME.search(named) or _COMMENT_FORM_ACTION.search(node.get("action") or ""):
                 return True
     return False
 
@@ -337,12 +353,23 @@ def _link_parents(items: list[_Item]) -> None:
         if parent is None:
             enclosing = next((a for a in element.iterancestors() if a in by_element), None)
             parent = by_element[enclosing].id if enclosing is not None else None
-        item.parent = parent or _reply_link_target(element) or _preceding_parent(element, by_element)
+        item.parent = parent or _reply_link_target(element, by_element) or _preceding_parent(element, by_element)
 
 
-def _reply_link_target(element: HtmlElement) -> str | None:
-    """The id an "In reply to" link points at (Drupal `#comment-N`, Discourse `data-link-to-post`)."""
+def _nearest_item(node: HtmlElement, stop: HtmlElement, by_element: dict[HtmlElement, _Item]) -> HtmlElement:
+    """The innermost comment element holding `node`, looking no further up than `stop`."""
+    for ancestor in node.iterancestors():
+        if ancestor is stop or ancestor in by_element:
+            return ancestor
+    return stop
+
+
+def _reply_link_target(element: HtmlElement, by_element: dict[HtmlElement, _Item]) -> str | None:
+    """The id an "In reply to" link of the comment itself points at (Drupal `#comment-N`, Discourse
+    `data-link-to-post`); links of nested replies and the comment's own classes do not count."""
     for link in element.iter("a"):
+        if _nearest_item(link, element, by_element) is not element:
+            continue
         target = link.get("data-link-to-post")
         if target and "in-reply-to" in (link.get("class") or ""):
             return target.strip()
@@ -350,8 +377,9 @@ def _reply_link_target(element: HtmlElement) -> str | None:
         if "#" not in href:
             continue
         holder = link.getparent()
-        label = element_text(holder) if holder is not None else ""
-        classes = " ".join(filter(None, [link.get("class"), holder.get("class") if holder is not None else None]))
+        inside = holder is not None and holder is not element
+        label = element_text(holder) if inside else ""
+        classes = " ".join(filter(None, [link.get("class"), holder.get("class") if inside else None]))
         if _IN_REPLY_TO.match(label) or "in-reply-to" in classes or "parent" in classes.split():
             return _fragment_id(href.rsplit("#", 1)[1])
     return None
@@ -368,7 +396,7 @@ def _preceding_parent(element: HtmlElement, by_element: dict[HtmlElement, _Item]
         while sibling is not None:
             if sibling in by_element:
                 return by_element[sibling].id
-            if any(node in by_element for node in sibling.iterdescendants()) or element_text(sibling):
+            if any(node in by_element for node in sibling.iterdescendants()) or _has_text(sibling):
                 return None
             sibling = sibling.getprevious()
         return None
@@ -377,8 +405,7 @@ def _preceding_parent(element: HtmlElement, by_element: dict[HtmlElement, _Item]
 
 def _raw_entry(item: _Item) -> dict[str, str | None]:
     fields = item.fields
-    reply_el = next((n for n in select(item.element, _REPLY_TO)), None)
-    reply_to = element_text(reply_el) if reply_el is not None else None
+    reply_to = fields.reply_to
     if not reply_to:
         marker = _REPLY_MARKER.match(fields.text)
         reply_to = marker.group(1).strip() if marker else None
@@ -426,8 +453,9 @@ def _item_id(item: HtmlElement) -> str | None:
         if value:
             return _fragment_id(value) if attribute == "id" else value
     anchor = item.getprevious()
-    if anchor is not None and anchor.tag == "a" and not len(anchor) and (anchor.get("id") or anchor.get("name")):
-        return _fragment_id(anchor.get("id") or anchor.get("name") or "")
+    name = (anchor.get("id") or anchor.get("name") or "") if anchor is not None and anchor.tag == "a" else ""
+    if name and not len(anchor) and any(ch.isdigit() for ch in name):
+        return _fragment_id(name)
     return None
 
 
