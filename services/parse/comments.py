@@ -5,8 +5,9 @@ classic and block themes, Drupal, Discourse, phpBB-style forums, static-site com
 generic site-native lists (`data-comment-id`, `id="comment-N"`, `itemtype=Comment`). Threading
 comes from nesting, `data-parent*` attributes, Drupal's `div.indented` after the parent, "In reply
 to" links or "reply to X" markers. Pingbacks and trackbacks are returned apart from the reader
-comments; the comment form, login prompts and dialogs are never comments. Widgets (Disqus,
-Facebook, Coral, Spot.IM, ...) are only detected.
+comments; the comment form, login prompts, and boxes with neither an author, a date nor a numbered
+id (dialogs, "show comments" buttons) are never comments. Widgets (Disqus, Facebook, Coral,
+Spot.IM, ...) are only detected.
 """
 
 from __future__ import annotations
@@ -133,12 +134,10 @@ def generic_comments(root: HtmlElement, structured: StructuredData, tz: tzinfo |
         if not any(a in candidate_set and _same_comment(a, item) for a in item.iterancestors())
     ]
     items = _read_items(candidates)
-    if not items:
-        return FoundComments(_json_ld_comments(structured, tz))
     _link_parents(items)
     raw = [_raw_entry(item) for item in items if item.fields.kind == "comment"]
     pings = [_pingback(item, tz) for item in items if item.fields.kind != "comment"]
-    return FoundComments(_build(raw, tz), pings)
+    return FoundComments(_build(raw, tz) if raw else _json_ld_comments(structured, tz), pings)
 
 
 def find_widgets(root: HtmlElement, page_url: str, marks: str | None = None) -> list[CommentWidget]:
