@@ -46,6 +46,23 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Pingback:
+    """A pingback or trackback in the page's comment list: another page that links to this one.
+
+    Kept apart from the reader comments (a link notice is not something a reader wrote, and must
+    not count as one or raise a "new comment" event). `kind` is "pingback" or "trackback"; `url`
+    is the linking page, `title` its link text, `excerpt` the quoted text when the theme shows it.
+    """
+
+    id: str
+    kind: str
+    url: str | None
+    title: str | None
+    excerpt: str | None = None
+    posted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CommentWidget:
     """An embedded comment system whose comments are not in the HTML (Disqus, Facebook, ...)."""
 
@@ -101,6 +118,7 @@ class ArticleRecord:
     comment_widgets: tuple[CommentWidget, ...] = ()
     comment_sources: tuple[CommentSource, ...] = ()
     date_sources: dict[str, str] = field(default_factory=dict)
+    pingbacks: tuple[Pingback, ...] = ()
 
     @property
     def body_text(self) -> str:
@@ -148,6 +166,9 @@ class ArticleRecord:
             comment_widgets=tuple(CommentWidget(**w) for w in data.get("comment_widgets") or ()),
             comment_sources=tuple(CommentSource(**s) for s in data.get("comment_sources") or ()),
             date_sources=dict(data.get("date_sources") or {}),
+            pingbacks=tuple(
+                Pingback(**{**p, "posted_at": _parse_dt(p.get("posted_at"))}) for p in data.get("pingbacks") or ()
+            ),
         )
 
 

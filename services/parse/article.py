@@ -57,7 +57,8 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         paragraphs = body.drop_signup_blocks(paragraphs, root, marks)
         paragraphs = body.drop_embedded_blocks(paragraphs, root)
     published, updated, date_sources = _find_dates(root, scope, structured, url, profile, tz)
-    comment_list = _find_comments(root, structured, profile, tz)
+    found_comments = _find_comments(root, structured, profile, tz)
+    comment_list = found_comments.comments
     widgets = comments.find_widgets(root, url, marks)
     if not paragraphs and not lead and not title and not comment_list:
         raise ParseError("no_content", "no title, text or comments found")
@@ -98,6 +99,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         comment_widgets=tuple(widgets),
         comment_sources=tuple(comment_json.find_comment_sources(root, profile, base_url)),
         date_sources=date_sources,
+        pingbacks=tuple(found_comments.pingbacks),
     )
 
 
@@ -148,11 +150,11 @@ def _find_dates(
 
 def _find_comments(
     root: HtmlElement, structured: StructuredData, profile: SiteProfile | None, tz: tzinfo | None
-) -> list[Comment]:
+) -> comments.FoundComments:
     if profile and profile.comments.get("item"):
         found = comments.profile_comments(root, profile, tz)
         if found:
-            return found
+            return comments.FoundComments(found)
     return comments.generic_comments(root, structured, tz)
 
 

@@ -1,9 +1,13 @@
 """Reader comments in the HTML, and embedded comment widgets whose comments are not.
 
-Sources: the site profile; JSON-LD `Comment` nodes; WordPress threads (`ol.commentlist`,
-`comment-body`); generic site-native lists (`data-comment-id`, `id="comment-N"`,
-`itemtype=Comment`). Threading comes from nesting, `data-parent*` attributes or
-"reply to X" markers. Widgets (Disqus, Facebook, Coral, Spot.IM, ...) are only detected.
+Sources: the site profile; JSON-LD `Comment` nodes; comment markup of common systems (WordPress
+classic and block themes, Drupal, Discourse, phpBB-style forums, static-site comments) and
+generic site-native lists (`data-comment-id`, `id="comment-N"`, `itemtype=Comment`). Threading
+comes from nesting, `data-parent*` attributes, Drupal's `div.indented` after the parent, "In reply
+to" links or "reply to X" markers. Pingbacks and trackbacks are returned apart from the reader
+comments; the comment form, login prompts, and boxes with neither an author, a date nor a numbered
+id (dialogs, "show comments" buttons) are never comments. Widgets (Disqus, Facebook, Coral,
+Spot.IM, ...) are only detected.
 """
 
 from __future__ import annotations
@@ -11,43 +15,92 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from lxml import etree
 from lxml.html import HtmlElement
 
+from services.parse.comment_fields import ItemFields, read_fields
 from services.parse.dates import parse_datetime
 from services.parse.profiles import SiteProfile, spec_value
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
-from services.parse.text import clean_or_none, element_text, multiline_text
+from services.parse.text import clean_or_none, element_text
 from services.parse.tree import class_id_text, select
-from shared.records import Comment, CommentWidget
+from shared.records import Comment, CommentWidget, Pingback
 
-_GENERIC_ITEMS = (
-    "li.comment, div.comment, article.comment, li[id^=comment-], div[id^=comment-], li[id^=li-comment-],"
-    " [data-comment-id], [itemtype*='schema.org/Comment'], li.c-comment, div.c-comment"
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Comment elements: li/div/article.comment, li/div#comment-N, li#li-comment-N, [data-comment-id],
+# itemtype schema.org/Comment or Answer, li/div.c-comment, li.pingback, forum posts div/article.post.
+# Written as one XPath with a union per element name: the same as the CSS selector list, without
+# a walk over the page for each of its 16 parts.
+_ITEMS = etree.XPath(
+    f"descendant-or-self::li[(@class and ({_has_class('comment')} or {_has_class('c-comment')}"
+    f" or {_has_class('pingback')})) or (@id and (starts-with(@id, 'comment-') or starts-with(@id, 'li-comment-')))]"
+    f" | descendant-or-self::div[(@class and ({_has_class('comment')} or {_has_class('c-comment')}"
+    f" or {_has_class('post')})) or (@id and starts-with(@id, 'comment-'))]"
+    f" | descendant-or-self::article[@class and ({_has_class('comment')} or {_has_class('post')})]"
+    " | descendant-or-self::*[@data-comment-id or (@itemtype and (contains(@itemtype, 'schema.org/Comment')"
+    " or contains(@itemtype, 'schema.org/Answer')))]"
 )
-_AUTHOR = (
-    ".comment-author .fn, cite.fn, .fn, [class*=comment-user], [class*=comment__user], [class*=comment-name],"
-    " [itemprop~=author] [itemprop~=name], [itemprop~=author],"
-    " .comment-author, .comment__author, [class*=comment-author], [class*=comment__author],"
-    " .author, .username, .user-name, .nickname"
-)
-_TEXT = (
-    ".comment-content, .comment-text, .comment__text, .comment_text, [class*=comment-body__text],"
-    " [itemprop~=text], [itemprop~=commentText], .comment-body-text, .text, .content, .message"
-)
-_DATE = "time[datetime], [itemprop~=dateCreated], [itemprop~=datePublished], .comment-date, .comment-metadata a,"
-_DATE += " .commentmetadata a, .comment-meta a, .comment__date, .date, .timestamp"
-_REPLY_TO = "[class*=reply-to] a, [class*=in-reply-to] a, [class*=reply-to-author], [class*=replyto] a"
-_NOT_TEXT = (
-    ".comment-author, .comment-meta, .comment-metadata, .commentmetadata, .reply, .comment-reply-link,"
-    " .comment-actions, .comment-footer, [class*=reply-to], .vcard, .avatar, footer, form"
-)
+# Forum posts (phpBB `div.post` with `.postbody`, Discourse `.cooked`) are comments only with their
+# post body inside: `div.post`/`article.post` is also what many blogs call the article itself.
+_POST_BODY = ".postbody, .cooked"
+# The item itself is the topic (a forum thread's opening post, a Q&A question), not a comment on it.
+_TOPIC_TYPES = re.compile(r"schema\.org/(?:DiscussionForumPosting|Question|\w*Article|BlogPosting)\b")
+_MARKERS = ("comment", "pingback", "trackback")
 _PARENT_ATTRS = ("data-parent-id", "data-parent", "data-parentid", "data-reply-to", "data-in-reply-to")
 _ID_ATTRS = ("data-comment-id", "data-id", "data-commentid", "id")
 _ID_NUMBER = re.compile(r"(?:comment|li-comment|div-comment|c)[-_]?(\w+)$", re.IGNORECASE)
+# Forum post ids: Discourse `post_12`/`post-12`, phpBB `p12`.
+_POST_NUMBER = re.compile(r"^(?:post|p)[-_]?(\d+)$", re.IGNORECASE)
 _REPLY_MARKER = re.compile(r"^\s*@([\w.\- ]{2,40}?)[,:]\s", re.UNICODE)
+# The comment form and its parts (WordPress `#respond`, Jetpack's `#comment-form-*` login
+# choices, "Leave a Reply" titles, "must log in" notes): nothing inside is a comment.
+_FORM_AREA = re.compile(
+    r"(?:^|\s)(?:respond|comment-respond|commentform|comment-?form[\w-]*|reply-?form[\w-]*|reply-title"
+    r"|comment-reply-title|must-log-in|logged-in-as|comment-notes)(?:$|\s)",
+    re.IGNORECASE,
+)
+# A form that posts comments, by its name or by where it posts (not a page-wide ASP.NET form).
+_COMMENT_FORM_NAME = re.compile(r"comment|reply|respond|postform", re.IGNORECASE)
+_COMMENT_FORM_ACTION = re.compile(r"wp-comments-post|/comment/reply|posting\.php|staticman", re.IGNORECASE)
+# Whole texts that are the comment system's own prompts (WordPress, Jetpack), not a reader's words.
+_PROMPT = re.compile(
+    r"^(?:leave a (?:reply|comment)|comments are closed|you must be logged in to post a comment"
+    r"|please log in using one of these methods to post your comment|log in to reply"
+    r"|fill in your details below or click an icon to log in|notify me of new (?:comments|posts)"
+    r"|your email address will not be published)\b",
+    re.IGNORECASE,
+)
+_MAX_PROMPT_CHARS = 300
+# Containers of replies that follow their parent (Drupal's `div.indented`) instead of nesting in it.
+_REPLY_CONTAINERS = frozenset({"indented", "children", "replies", "comment-replies", "comment-children"})
+_IN_REPLY_TO = re.compile(
+    r"^\W*(?:in reply to|reply to|antwort auf|als antwort auf|en réponse à|en respuesta a|in risposta a"
+    r"|em resposta a|als reactie op)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundComments:
+    """What the page's comment markup holds: reader comments, and pingbacks/trackbacks apart."""
+
+    comments: list[Comment]
+    pingbacks: list[Pingback] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Item:
+    element: HtmlElement
+    id: str
+    fields: ItemFields
+    parent: str | None = None
 
 
 def profile_comments(root: HtmlElement, profile: SiteProfile, tz: tzinfo | None) -> list[Comment]:
@@ -69,18 +122,22 @@ def profile_comments(root: HtmlElement, profile: SiteProfile, tz: tzinfo | None)
     return _build(raw, tz)
 
 
-def generic_comments(root: HtmlElement, structured: StructuredData, tz: tzinfo | None) -> list[Comment]:
-    """Comments from markup (WordPress and site-native lists), else from JSON-LD Comment nodes."""
-    items = [item for item in select(root, _GENERIC_ITEMS) if _looks_like_comment(item)]
+def generic_comments(root: HtmlElement, structured: StructuredData, tz: tzinfo | None) -> FoundComments:
+    """Comments from markup (comment systems and site-native lists), else from JSON-LD Comment
+    nodes; pingbacks and trackbacks of the list apart from the reader comments."""
+    candidates = [item for item in _ITEMS(root) if _looks_like_comment(item)]
     # Keep the outermost element of each comment (li.comment wraps article.comment-body, etc.).
-    item_set = set(items)
-    items = [item for item in items if not any(a in item_set and _same_comment(a, item) for a in item.iterancestors())]
-    item_set = set(items)
-    raw = [_read_item(item, item_set) for item in items]
-    raw = [r for r in raw if r["text"]]
-    if raw:
-        return _build(raw, tz)
-    return _json_ld_comments(structured, tz)
+    candidate_set = set(candidates)
+    candidates = [
+        item
+        for item in candidates
+        if not any(a in candidate_set and _same_comment(a, item) for a in item.iterancestors())
+    ]
+    items = _read_items(candidates)
+    _link_parents(items)
+    raw = [_raw_entry(item) for item in items if item.fields.kind == "comment"]
+    pings = [_pingback(item, tz) for item in items if item.fields.kind != "comment"]
+    return FoundComments(_build(raw, tz) if raw else _json_ld_comments(structured, tz), pings)
 
 
 def find_widgets(root: HtmlElement, page_url: str, marks: str | None = None) -> list[CommentWidget]:
@@ -197,15 +254,28 @@ _SCRIPT_WIDGETS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str
 
 
 def _looks_like_comment(item: HtmlElement) -> bool:
-    """A candidate is a comment if it is in a comment area and has its own text."""
-    marker = " ".join(filter(None, [item.get("class"), item.get("id"), item.get("itemtype")]))
-    if "comment" not in marker.lower() and item.get("data-comment-id") is None:
+    """A candidate is a comment if it is marked as one (or is a forum post with its post body), is
+    not the topic itself, and is outside the page chrome, the comment form and its login prompts."""
+    marker = " ".join(filter(None, [item.get("class"), item.get("id"), item.get("itemtype")])).lower()
+    if _is_forum_post(item):
+        if not select(item, _POST_BODY):
+            return False
+    elif "schema.org/answer" in marker:
+        if not select(item, "[itemprop~=author]"):  # an FAQ's answers have no author
+            return False
+    elif not any(word in marker for word in _MARKERS) and item.get("data-comment-id") is None:
         return False
-    if _in_page_chrome(item):
+    if _TOPIC_TYPES.search(item.get("itemtype") or "") or item.tag == "form":
         return False
-    if item.tag == "form" or (item.find(".//textarea") is not None and len(element_text(item)) < 200):
-        return False
-    return any(x in marker.lower() for x in ("comment", "schema.org/comment")) and bool(element_text(item))
+    return not _in_page_chrome(item) and not _in_comment_form(item) and _has_text(item)
+
+
+def _has_text(element: HtmlElement) -> bool:
+    return any(piece.strip() for piece in element.itertext())
+
+
+def _is_forum_post(item: HtmlElement) -> bool:
+    return item.tag in {"div", "article"} and "post" in (item.get("class") or "").split()
 
 
 def _in_page_chrome(item: HtmlElement) -> bool:
@@ -219,8 +289,24 @@ def _in_page_chrome(item: HtmlElement) -> bool:
     return False
 
 
+def _in_comment_form(item: HtmlElement) -> bool:
+    """In (or being) the comment form: a part named like WordPress's `#respond`/`#comment-form-*`,
+    or a `<form>` that posts comments (an ASP.NET page-wide form posts nothing of the kind)."""
+    for node in (item, *item.iterancestors()):
+        if _FORM_AREA.search(f"{node.get('id') or ''} {node.get('class') or ''}"):
+            return True
+        if node.tag == "form":
+            named = f"{node.get('id') or ''} {node.get('class') or ''}"
+            if _COMMENT_FORM_NAME.search(named) or _COMMENT_FORM_ACTION.search(node.get("action") or ""):
+                return True
+    return False
+
+
 def _same_comment(ancestor: HtmlElement, item: HtmlElement) -> bool:
     """Whether `item` is an inner wrapper of the comment `ancestor` (not a nested reply)."""
+    ancestor_id, item_id = _item_id(ancestor), _item_id(item)
+    if ancestor_id and item_id and ancestor_id != item_id:
+        return False
     for node in item.iterancestors():
         if node is ancestor:
             return True
@@ -229,33 +315,120 @@ def _same_comment(ancestor: HtmlElement, item: HtmlElement) -> bool:
     return False
 
 
-def _read_item(item: HtmlElement, item_set: set[HtmlElement]) -> dict[str, str | None]:
-    own = _own_part(item, item_set)
-    author_el = _first_in(item, own, _AUTHOR)
-    text_el = _first_in(item, own, _TEXT)
-    date_el = _first_in(item, own, _DATE)
-    reply_el = _first_in(item, own, _REPLY_TO)
-    text = multiline_text(text_el) if text_el is not None else _text_without_chrome(item, own)
-    parent = next((item.get(a) for a in _PARENT_ATTRS if item.get(a)), None)
-    if parent is None:
-        parent_item = next((a for a in item.iterancestors() if a in item_set), None)
-        parent = _item_id(parent_item) if parent_item is not None else None
-    posted = None
-    if date_el is not None:
-        posted = date_el.get("datetime") or date_el.get("content") or element_text(date_el)
-    reply_to = element_text(reply_el) if reply_el is not None else None
-    if not reply_to and text:
-        marker = _REPLY_MARKER.match(text)
+def _read_items(candidates: list[HtmlElement]) -> list[_Item]:
+    """The fields of every candidate; those without any sign of being a comment (no author, no
+    date, no id with a number: a "click to show comments" box, a dialog) or with only a prompt's
+    text are dropped."""
+    candidate_set = set(candidates)
+    items: list[_Item] = []
+    for element in candidates:
+        own = _own_part(element, candidate_set)
+        nested = [node for node in element.iterdescendants() if node in candidate_set]
+        fields = read_fields(element, own, nested)
+        site_id = _item_id(element)
+        posted_ok = fields.posted is not None and parse_datetime(fields.posted) is not None
+        named = fields.author is not None and not fields.author_is_heading
+        if not (named or posted_ok or (site_id and any(ch.isdigit() for ch in site_id))):
+            continue
+        if fields.kind == "comment" and (not fields.text or _is_prompt(fields.text)):
+            continue
+        author = clean_or_none(fields.author)
+        item_id = site_id or _stable_id(author, fields.text, fields.posted)
+        items.append(_Item(element, item_id, fields))
+    return items
+
+
+def _is_prompt(text: str) -> bool:
+    return len(text) <= _MAX_PROMPT_CHARS and bool(_PROMPT.match(text.strip()))
+
+
+def _link_parents(items: list[_Item]) -> None:
+    """Each comment's parent id: `data-parent*` attributes, the enclosing comment, an "In reply to"
+    link, or the comment just before the reply container it sits in (Drupal's `div.indented`)."""
+    by_element = {item.element: item for item in items}
+    for item in items:
+        element = item.element
+        parent = next((element.get(a) for a in _PARENT_ATTRS if element.get(a)), None)
+        if parent is None:
+            enclosing = next((a for a in element.iterancestors() if a in by_element), None)
+            parent = by_element[enclosing].id if enclosing is not None else None
+        item.parent = parent or _reply_link_target(element, by_element) or _preceding_parent(element, by_element)
+
+
+def _nearest_item(node: HtmlElement, stop: HtmlElement, by_element: dict[HtmlElement, _Item]) -> HtmlElement:
+    """The innermost comment element holding `node`, looking no further up than `stop`."""
+    for ancestor in node.iterancestors():
+        if ancestor is stop or ancestor in by_element:
+            return ancestor
+    return stop
+
+
+def _reply_link_target(element: HtmlElement, by_element: dict[HtmlElement, _Item]) -> str | None:
+    """The id an "In reply to" link of the comment itself points at (Drupal `#comment-N`, Discourse
+    `data-link-to-post`); links of nested replies and the comment's own classes do not count."""
+    for link in element.iter("a"):
+        if _nearest_item(link, element, by_element) is not element:
+            continue
+        target = link.get("data-link-to-post")
+        if target and "in-reply-to" in (link.get("class") or ""):
+            return target.strip()
+        href = link.get("href") or ""
+        if "#" not in href:
+            continue
+        holder = link.getparent()
+        inside = holder is not None and holder is not element
+        label = element_text(holder) if inside else ""
+        classes = " ".join(filter(None, [link.get("class"), holder.get("class") if inside else None]))
+        if _IN_REPLY_TO.match(label) or "in-reply-to" in classes or "parent" in classes.split():
+            return _fragment_id(href.rsplit("#", 1)[1])
+    return None
+
+
+def _preceding_parent(element: HtmlElement, by_element: dict[HtmlElement, _Item]) -> str | None:
+    """The comment right before the reply container holding `element` (Drupal threads)."""
+    for container in element.iterancestors():
+        if container in by_element:
+            return None
+        if _REPLY_CONTAINERS.isdisjoint((container.get("class") or "").split()):
+            continue
+        sibling = container.getprevious()
+        while sibling is not None:
+            if sibling in by_element:
+                return by_element[sibling].id
+            if any(node in by_element for node in sibling.iterdescendants()) or _has_text(sibling):
+                return None
+            sibling = sibling.getprevious()
+        return None
+    return None
+
+
+def _raw_entry(item: _Item) -> dict[str, str | None]:
+    fields = item.fields
+    reply_to = fields.reply_to
+    if not reply_to:
+        marker = _REPLY_MARKER.match(fields.text)
         reply_to = marker.group(1).strip() if marker else None
     return {
-        "id": _item_id(item),
-        "parent": parent,
-        "author": element_text(author_el) if author_el is not None else None,
-        "text": text,
-        "posted": posted,
+        "id": item.id,
+        "parent": item.parent,
+        "author": fields.author,
+        "text": fields.text,
+        "posted": fields.posted,
         "edited": None,
         "reply_to": reply_to,
     }
+
+
+def _pingback(item: _Item, tz: tzinfo | None) -> Pingback:
+    fields = item.fields
+    return Pingback(
+        id=item.id,
+        kind=fields.kind,
+        url=fields.link,
+        title=clean_or_none(fields.title),
+        excerpt=fields.text or None,
+        posted_at=parse_datetime(fields.posted, tz),
+    )
 
 
 def _own_part(item: HtmlElement, item_set: set[HtmlElement]) -> set[HtmlElement]:
@@ -271,36 +444,28 @@ def _own_part(item: HtmlElement, item_set: set[HtmlElement]) -> set[HtmlElement]
     return own
 
 
-def _first_in(item: HtmlElement, own: set[HtmlElement], selector: str) -> HtmlElement | None:
-    """First of the comment's own nodes matching the selectors, earlier selectors first."""
-    for single in selector.split(","):
-        for node in select(item, single.strip()):
-            if node in own:
-                return node
-    return None
-
-
-def _text_without_chrome(item: HtmlElement, own: set[HtmlElement]) -> str:
-    """Comment text when no text container is marked: its paragraphs, minus author/meta/reply links."""
-    chrome = {node for node in select(item, _NOT_TEXT) if node in own}
-    paragraphs = [
-        multiline_text(p)
-        for p in item.iter("p")
-        if p in own and p not in chrome and not any(a in chrome for a in p.iterancestors())
-    ]
-    return "\n\n".join(p for p in paragraphs if p)
-
-
 def _item_id(item: HtmlElement) -> str | None:
+    """The site's id of a comment: a `data-*` id or the number in `id="comment-N"`; for an item
+    without one, the anchor right before it (Drupal's `<a id="comment-N"></a>`)."""
     for attribute in _ID_ATTRS:
         value = (item.get(attribute) or "").strip()
-        if not value:
-            continue
-        if attribute == "id":
-            match = _ID_NUMBER.search(value)
-            return match.group(1) if match else value
-        return value
+        if value:
+            return _fragment_id(value) if attribute == "id" else value
+    anchor = item.getprevious()
+    name = (anchor.get("id") or anchor.get("name") or "") if anchor is not None and anchor.tag == "a" else ""
+    if name and not len(anchor) and any(ch.isdigit() for ch in name):
+        return _fragment_id(name)
     return None
+
+
+def _fragment_id(value: str) -> str:
+    """The comment number in an element id or link fragment (`comment-12`, `post_3`, `p45`)."""
+    value = value.strip()
+    post = _POST_NUMBER.match(value)
+    if post:
+        return post.group(1)
+    match = _ID_NUMBER.search(value)
+    return match.group(1) if match else value
 
 
 def _json_ld_comments(structured: StructuredData, tz: tzinfo | None) -> list[Comment]:
