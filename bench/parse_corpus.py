@@ -9,9 +9,9 @@ The expected record is written from the same data as the page, never from the pa
 
 from __future__ import annotations
 
-import re
 import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
