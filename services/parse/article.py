@@ -70,7 +70,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     if profile and profile.article.get("tags"):
         tag_list = tags.profile_tags(root, profile)
     else:
-        tag_list = tags.generic_tags(scope, structured, marks)
+        tag_list = tags.generic_tags(scope, structured, marks, url)
     if profile and profile.article.get("related"):
         related = links.profile_related(root, profile, base_url)
     else:

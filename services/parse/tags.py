@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -64,17 +65,22 @@ def profile_tags(root: HtmlElement, profile: SiteProfile) -> list[str]:
     return clean_tags(spec_values(root, profile.article.get("tags")))
 
 
-def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | None = None) -> list[str]:
+def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | None = None, url: str = "") -> list[str]:
     """The page's tags: the visible list, or a declared list that holds all of it and more; else the first
     declared list (article:tag, keyword meta, JSON-LD keywords, links after a "Tags:" label).
 
+    Declared lists lose the page's own routing words, its host and slug ("dailymail", "dollar bill worth
+    THOUSANDS check" on dailymail.co.uk/yourmoney/...-check.html).
     `marks` (the page's class/id text) lets a page without any tag-list class skip those selectors.
     """
     shown = visible_tags(scope, marks)
+    routing = _routing_words(url)
     declared = (
-        lambda: clean_tags(_split(structured.meta.get("article:tag", []))),
-        lambda: clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or [])),
-        lambda: clean_tags(_split(ld_list(structured.article.get("keywords")))),
+        lambda: _without(routing, clean_tags(_split(structured.meta.get("article:tag", [])))),
+        lambda: _without(
+            routing, clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or []))
+        ),
+        lambda: _without(routing, clean_tags(_split(ld_list(structured.article.get("keywords"))))),
         # The labelled list may sit beside the article element rather than inside it.
         lambda: clean_tags(element_text(a) for a in _labelled_links(scope.getroottree().getroot())),
     )
@@ -85,6 +91,23 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
         )
         return next(longer, shown)
     return next((tags for tags in (source() for source in declared) if tags), [])
+
+
+def _routing_words(url: str) -> frozenset[str]:
+    """The URL's host labels and slug, squashed ("dailymail", "dollarbillworththousandscheck"); path segments
+    stay, they are often the section a site also lists as a tag ("politik")."""
+    parts = urlsplit(url)
+    slug = parts.path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    pieces = [*(parts.hostname or "").split("."), slug]
+    return frozenset(s for s in (_squash(p) for p in pieces) if len(s) >= 4)
+
+
+def _without(routing: frozenset[str], tags: list[str]) -> list[str]:
+    return [tag for tag in tags if _squash(tag) not in routing]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 def visible_tags(scope: HtmlElement, marks: str | None = None) -> list[str]:
