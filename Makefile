@@ -35,7 +35,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-eval: $(STAMP)  ## per-field extraction scores over the fixture corpus, entity precision and recall
+eval: $(STAMP)  ## parse scores on real pages (beside trafilatura), on the generated regression corpus, entity scores
+	$(PY) -m bench.eval_realpages --worse
+	@echo
 	$(PY) -m bench.eval_parse
 	$(PY) -m bench.eval_entities
 
