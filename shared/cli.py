@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -123,9 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("parse", help="parse HTML files offline into JSON records, one per line")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="HTML files, '-' for stdin")
-    p.add_argument("--url", help="the page's URL (to resolve links); default: file:// of the path")
+    p = sub.add_parser("parse", help="parse saved HTML pages offline into JSON records, one per line")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="HTML files, '-' for stdin")
+    p.add_argument("--url", help="the page's URL (to resolve links and read dates); one PATH only")
+    p.add_argument(
+        "--jobs",
+        metavar="FILE",
+        help='JSON lines {"url": ..., "path": ...} (optional "content_type"), \'-\' for stdin: many pages, one process',
+    )
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("api", help="serve the HTTP API with uvicorn")
@@ -453,23 +458,71 @@ def _print_view(view: dict[str, Any]) -> None:
 
 
 def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse pages in this process; a page that cannot be read or parsed is reported on stderr with its
+    path and the others go on (exit 1 at the end if any failed)."""
     from services.parse.article import parse_article
 
-    status = 0
-    for path in args.paths:
+    if not args.paths and not args.jobs:
+        raise CliError("nothing to parse: give PATH arguments or --jobs FILE", EXIT_USAGE)
+    if args.url and len(args.paths) != 1:
+        raise CliError("--url names one page: give exactly one PATH with it (or use --jobs)", EXIT_USAGE)
+    if args.jobs == "-" and "-" in args.paths:
+        raise CliError("stdin can hold the pages or the jobs, not both", EXIT_USAGE)
+    jobs = [_ParseJob(p, args.url or _file_url(p), None) for p in args.paths]
+    failed = 0
+    for job in (*jobs, *_read_parse_jobs(args.jobs)):
+        if isinstance(job, str):  # a bad job line, already described
+            print(f"newsflow: error: {job}", file=sys.stderr)
+            failed += 1
+            continue
         try:
-            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+            data = sys.stdin.buffer.read() if job.path == "-" else Path(job.path).read_bytes()
+            record = parse_article(data, job.url, content_type=job.content_type)
         except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
-        url = args.url or (Path(path).resolve().as_uri() if path != "-" else "file:///dev/stdin")
-        try:
-            record = parse_article(data, url)
+            print(f"newsflow: error: {job.path}: cannot read ({exc.strerror})", file=sys.stderr)
+            failed += 1
+            continue
         except NewsflowError as exc:
-            print(f"newsflow: error: {path}: {exc}", file=sys.stderr)
-            status = EXIT_FAILURE
+            print(f"newsflow: error: {job.path}: {exc}", file=sys.stderr)
+            failed += 1
             continue
         print(json.dumps(record.to_dict(), ensure_ascii=False))
-    return status
+    sys.stdout.flush()
+    return EXIT_FAILURE if failed else 0
+
+
+class _ParseJob(NamedTuple):
+    path: str
+    url: str
+    content_type: str | None
+
+
+def _file_url(path: str) -> str:
+    return Path(path).resolve().as_uri() if path != "-" else "file:///dev/stdin"
+
+
+def _read_parse_jobs(source: str | None) -> Iterator[_ParseJob | str]:
+    """Jobs from a JSON-lines file; a line that is not one yields its description instead."""
+    if not source:
+        return
+    try:
+        stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror}", EXIT_USAGE) from None
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                job = json.loads(line)
+                path, url = job["path"], job.get("url") or _file_url(job["path"])
+                if not isinstance(path, str) or not isinstance(url, str):
+                    raise TypeError("path and url must be strings")
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                yield f"{source}:{number}: not a job line ({type(exc).__name__}: {exc})"
+                continue
+            content_type = job.get("content_type")
+            yield _ParseJob(path, url, content_type if isinstance(content_type, str) else None)
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:

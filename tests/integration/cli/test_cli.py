@@ -104,4 +104,30 @@ def test_parse_offline_matches_the_fixture(env):
     stdin = run("parse", "--url", expected["url"], "-", env=env, input=page.read_text(encoding="utf-8"))
     assert project(json.loads(stdin.stdout)["comments"], expected["comments"]) == expected["comments"]
     missing = run("parse", "/nonexistent.html", env=env)
-    one_line_error(missing, 2, "cannot read /nonexistent.html")
+    one_line_error(missing, 1, "/nonexistent.html: cannot read (No such file or directory)")
+
+
+def test_parse_many_pages_in_one_process(env, tmp_path):
+    """`parse --jobs`: each page with its own URL; a missing file or a bad line is reported and the rest go on."""
+    pages = REPO / "tests" / "fixtures" / "pages"
+    names = ["amp_article", "guardian_style_photograph_credit", "wordpress_html5_threaded"]
+    expected = [json.loads((pages / f"{n}.expected.json").read_text(encoding="utf-8")) for n in names]
+    lines = [
+        json.dumps({"url": e["url"], "path": str(pages / f"{n}.html")}) for n, e in zip(names, expected, strict=True)
+    ]
+    lines[1:1] = [json.dumps({"url": "https://x.example/a", "path": str(tmp_path / "gone.html")}), "{not json"]
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("parse", "--jobs", str(jobs), env=env)
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["url"], r["title"]) for r in records] == [(e["url"], e["title"]) for e in expected]
+    assert result.stderr.splitlines() == [
+        f"newsflow: error: {tmp_path / 'gone.html'}: cannot read (No such file or directory)",
+        f"newsflow: error: {jobs}:3: not a job line (JSONDecodeError: Expecting property name enclosed in double"
+        " quotes: line 1 column 2 (char 1))",
+    ]
+    same = run("parse", "--jobs", "-", env=env, input="\n".join(lines[:1]))
+    assert (same.returncode, json.loads(same.stdout)["title"]) == (0, expected[0]["title"])
+    one_line_error(run("parse", env=env), 2, "nothing to parse")
+    one_line_error(run("parse", "--url", "https://x.example/", "a.html", "b.html", env=env), 2, "--url names one page")
