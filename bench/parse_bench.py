@@ -1,7 +1,10 @@
 """Speed and memory of the full `parse_article` against `trafilatura.extract` on the same pages.
 
-Run `python -m bench.parse_bench [--repeat N] [--layers] [--large MB]`. Both run in this process on
-the fixture corpus, interleaved page by page so that load from other processes hits both alike;
+Run `python -m bench.parse_bench [--corpus real|generated] [--repeat N] [--layers] [--large MB]`. Both run
+in this process on the real publisher pages of tests/fixtures/realpages (default; 20-600 KB pages as
+sites send them) or on the small generated corpus, interleaved page by page so that load from other
+processes hits both alike; trafilatura runs as `extract(favor_precision=True)`, its best setting on
+real pages, on the same decoded text newsflow reads;
 each page's time is the best of `repeat` runs. The report gives pages, median and p95 ms per page,
 the ratio of medians (target: <= 1.5), and tracemalloc peaks (Python heap only: libxml2's own
 allocations are not traced). `--layers` adds the median time per parser layer; `--large` times one
@@ -114,6 +117,13 @@ def layer_medians(run: Run, pages: list, repeat: int) -> dict[str, float]:
     return {key: statistics.median(values) for key, values in per_page.items()}
 
 
+def real_pages() -> list[tuple[str, bytes, str, None, dict]]:
+    """The real-page set in the corpus loader's shape: (id, html, url, content_type, expected)."""
+    from bench.eval_realpages import load_cases
+
+    return [(case.id, case.html, case.url, None, case.expected) for case in load_cases()]
+
+
 def large_page(megabytes: float) -> bytes:
     """A long article (paragraphs, figures, a related list) inside navigation, sidebar and footer."""
     furniture = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(60))
@@ -145,6 +155,7 @@ def large_page(megabytes: float) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """Print pages, medians, p95, the ratio, peak memory, and optionally layers and a large page."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", choices=("real", "generated"), default="real")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--layers", action="store_true", help="median time per parser layer")
     parser.add_argument("--large", type=float, default=0.0, help="also time one synthetic page of this many MB")
@@ -161,19 +172,23 @@ def main(argv: list[str] | None = None) -> int:
 
     def reference(html: bytes, url: str, content_type: str | None) -> object:
         # trafilatura gets the same decoded text newsflow would see; decoding is timed for both.
-        return trafilatura.extract(decode_html(html, content_type), url=url)
+        return trafilatura.extract(decode_html(html, content_type), url=url, favor_precision=True)
 
-    pages = load_corpus()
+    pages = load_corpus() if args.corpus == "generated" else real_pages()
     time_pages([newsflow, reference], pages[:3], 1)  # warm caches (profiles, selectors, trafilatura's config)
     ours, theirs = time_pages([newsflow, reference], pages, args.repeat)
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
-    print(f"pages: {len(pages)}, best of {args.repeat} runs per page, interleaved")
+    sizes = sorted(len(page[1]) for page in pages)
+    print(
+        f"{args.corpus} pages: {len(pages)} ({sizes[0] // 1000}-{sizes[-1] // 1000} KB, median"
+        f" {statistics.median(sizes) // 1000} KB), best of {args.repeat} runs per page, interleaved"
+    )
     print(
         f"newsflow parse_article (full record): median {ours_median * 1000:.2f} ms/page,"
         f" p95 {percentile(ours, 0.95) * 1000:.2f} ms"
     )
     print(
-        f"trafilatura.extract (body only):      median {theirs_median * 1000:.2f} ms/page,"
+        f"trafilatura.extract(favor_precision): median {theirs_median * 1000:.2f} ms/page,"
         f" p95 {percentile(theirs, 0.95) * 1000:.2f} ms"
     )
     print(f"ratio newsflow/trafilatura: {ours_median / theirs_median:.2f} (target <= 1.5)")

@@ -76,6 +76,8 @@ _MAX_LINK_DENSITY = 0.5
 _SAME_TEXT_SHARE = 0.6
 # Less text than this in the markup sends the body search to the page's JSON data islands.
 _MIN_SHOWN_BODY_CHARS = 200
+# Below this, trafilatura's own algorithm is checked against its fallbacks (readability, jusText).
+_MIN_FAST_BODY_CHARS = 1000
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.){200,}"')
 _BOILERPLATE_TAGS = frozenset({"nav", "footer", "aside", "form"})
 _BOILERPLATE_CLASSES = ("comment", "sidebar", "related", "footer", "nav")
@@ -267,10 +269,19 @@ def split_lead(lead: str | None, paragraphs: list[str]) -> list[str]:
 
 
 def _trafilatura_paragraphs(root: HtmlElement, url: str) -> list[str]:
+    """trafilatura's body paragraphs: its own algorithm alone first; its fallbacks (readability, jusText)
+    only when that finds little, since comparing with them costs about as much again on every page."""
+    paragraphs = _run_trafilatura(root, url, fast=True)
+    if sum(map(len, paragraphs)) < _MIN_FAST_BODY_CHARS:
+        paragraphs = _run_trafilatura(root, url, fast=False)
+    return paragraphs
+
+
+def _run_trafilatura(root: HtmlElement, url: str, *, fast: bool) -> list[str]:
     try:
         from trafilatura import bare_extraction
 
-        document = bare_extraction(root, options=_trafilatura_options())
+        document = bare_extraction(root, options=_trafilatura_options(fast))
     except Exception as error:
         LOGGER.debug("trafilatura failed url=%s: %s", url, error)
         return []
@@ -293,8 +304,8 @@ def _trafilatura_paragraphs(root: HtmlElement, url: str) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-@lru_cache(maxsize=1)
-def _trafilatura_options() -> Any:
+@lru_cache(maxsize=2)
+def _trafilatura_options(fast: bool) -> Any:
     """One shared extractor configuration: building it per call re-reads trafilatura's config (~0.1 ms).
 
     The body tree is all we read, so the "xml" format skips its text rendering; the page URL only
@@ -302,7 +313,9 @@ def _trafilatura_options() -> Any:
     """
     from trafilatura.settings import Extractor
 
-    return Extractor(output_format="xml", comments=False, tables=True, images=False, links=False, precision=True)
+    return Extractor(
+        output_format="xml", comments=False, tables=True, images=False, links=False, precision=True, fast=fast
+    )
 
 
 def _densest_block_paragraphs(root: HtmlElement) -> list[str]:
