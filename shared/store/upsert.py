@@ -1,13 +1,24 @@
-"""Dialect-aware INSERT ... ON CONFLICT for Postgres and SQLite."""
+"""Dialect-aware INSERT ... ON CONFLICT for Postgres and SQLite, and the lock order every writer keeps.
+
+Lock order: a transaction that writes several rows of a table takes their locks in one global order,
+the natural key's (rows of a batch are sorted by it and written by one set-based statement), or the
+id's when it updates rows it found by a query (`update_locked`). Two writers whose rows overlap then
+wait for each other at most once and never deadlock. Each stage writes its tables in a fixed order
+too (enrich: tags, then entities, then the article's own rows, then fingerprint bands).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, Row, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+# Most bind parameters one statement may carry: under SQLite's 32,766 (and Postgres's 65,535).
+MAX_PARAMS = 30_000
 
 
 class Outcome(StrEnum):
@@ -35,12 +46,75 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     return result.scalar_one_or_none()
 
 
+def in_key_order(rows: Sequence[dict[str, Any]], keys: Sequence[str], *, last_wins: bool) -> list[dict[str, Any]]:
+    """One row per natural key (the last given or the first, as the caller's statement would keep),
+    sorted by the key: the order every writer of the table takes its row locks in."""
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if last_wins or key not in by_key:
+            by_key[key] = row
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive pieces of `rows` small enough for one statement's bind parameters."""
+    size = max(1, MAX_PARAMS // max(1, len(rows[0]) if rows else 1))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def insert_missing(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str], returning: Sequence[str]
+) -> list[Row[Any]]:
+    """Insert the rows whose natural key (`keys`) is not stored yet, set-based and in key order, and
+    return the `returning` columns of those inserted (a key given twice: the first row counts).
+    Stored rows are not locked: a writer waits only on keys another writer is inserting right now."""
+    ordered = in_key_order(rows, keys, last_wins=False)
+    inserted: list[Row[Any]] = []
+    for chunk in _chunks(ordered):
+        stmt = insert_for(session, table).values(chunk).on_conflict_do_nothing(index_elements=list(keys))
+        inserted.extend(session.execute(stmt.returning(*(table.c[c] for c in returning))).all())
+    return inserted
+
+
+def upsert_rows(
+    session: Session,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> None:
+    """Insert rows, or set the `update` columns of the stored row of each natural key to the given
+    values (only where the stored row meets `where`, when given); set-based and in key order
+    (a key given twice: the last row counts)."""
+    ordered = in_key_order(rows, keys, last_wins=True)
+    for chunk in _chunks(ordered):
+        stmt = insert_for(session, table).values(chunk)
+        changes = {c: stmt.excluded[c] for c in update}
+        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes, where=where))
+
+
+def update_locked(session: Session, table: Any, values: dict[str, Any], *where: ColumnElement[bool]) -> list[int]:
+    """Set `values` on the rows matching `where`, having locked them in id order first (Postgres;
+    SQLite has a single writer anyway), so that the UPDATE takes no locks in an order of its own.
+    Returns the ids of the rows changed."""
+    locked = select(table.c.id).where(*where).order_by(table.c.id).with_for_update()
+    ids = list(session.execute(locked).scalars())
+    for start in range(0, len(ids), 1000):
+        stmt = update(table).where(table.c.id.in_(ids[start : start + 1000])).values(**values)
+        session.execute(stmt.execution_options(synchronize_session=False))
+    return ids
+
+
 def replace_article_rows(session: Session, table: Any, article_id: int, key: str, rows: list[dict[str, Any]]) -> None:
     """Make an article's rows of `table` (unique on article_id and `key`) exactly `rows`, in order:
-    rows no longer listed are deleted, the others upserted with their position."""
+    rows no longer listed are deleted, the others upserted with their position in one statement."""
     session.execute(delete(table).where(table.c.article_id == article_id, table.c[key].not_in([r[key] for r in rows])))
-    for position, row in enumerate(rows):
-        values = {"article_id": article_id, "position": position, **row}
-        changed = {name: value for name, value in values.items() if name not in ("article_id", key)}
-        stmt = insert_for(session, table).values(**values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["article_id", key], set_=changed))
+    if not rows:
+        return
+    values = [{"article_id": article_id, "position": position, **row} for position, row in enumerate(rows)]
+    changed = [name for name in values[0] if name not in ("article_id", key)]
+    upsert_rows(session, table, values, ["article_id", key], changed)
