@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-writes clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 
 bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
 	$(PY) -m bench.pipeline_bench $(ARGS)
+
+bench-writes: $(STAMP)  ## POST /urls p50/p95 with 10 concurrent clients vs one (needs Postgres; BENCHMARKS.md); ARGS=...
+	$(PY) -m bench.api_write_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

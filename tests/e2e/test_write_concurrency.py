@@ -87,7 +87,7 @@ def make_article(i: int) -> dict:
         "views": 1,
         "comments": [
             {
-                "id": f"{i:03d}{c:02d}",
+                "id": f"{i + 1}{c:02d}",
                 "user_id": str(500 + c),
                 "author": f"Reader {c}",
                 "posted_at": (published + timedelta(minutes=5 + c)).strftime("%Y-%m-%dT%H:%M:%S"),
@@ -292,7 +292,7 @@ def test_many_writers_at_once_no_deadlock_exact_rows(stack: Stack, postgres_admi
     assert counts["feeds"] == 2 and counts["comment_fetches"] == 2 * ARTICLES  # a page of 3, then an empty one
     tables = ["articles", "tags", "entities", "article_tags", "article_entities", "article_keywords"]
     tables += ["fingerprint_bands", "links", "comments", "comment_versions", "article_duplicates"]
-    assert {t: counts[t] for t in tables} == {t: expected[t] for t in tables}
+    assert {t: counts[t] for t in tables} == {t: expected[t] for t in tables}, summary
     assert expected["tags"] < expected["article_tags"] and expected["entities"] < expected["article_entities"]
     assert unresolved == 0
     assert after == before, summary
