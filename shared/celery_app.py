@@ -224,6 +224,14 @@ def publish(stage: str, item_id: int, **options: Any) -> None:
     app.send_task(route.task, args=[item_id], queue=route.queue, **options)
 
 
+def publish_batch(stage: str, item_ids: list[int], **options: Any) -> None:
+    """Send a batch of items for one stage in one message; `ingest.dispatch` publishes each."""
+    if stage not in ROUTES:
+        raise ValueError(f"unknown stage {stage!r}")
+    route = ROUTES["dispatch"]
+    app.send_task(route.task, args=[stage, item_ids], queue=route.queue, **options)
+
+
 def publish_all(result: StageResult) -> None:
     """Send all of a handler's follow-up work."""
     for stage, item_id in result.next:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from shared.errors import InvalidURLError
@@ -13,6 +14,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "ref_src", "cmpid"}
 )
+# What str.isspace() calls whitespace (re's \s is the same set) and the C0 control characters.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 
 
 def validate_url(url: str) -> str:
@@ -22,7 +25,7 @@ def validate_url(url: str) -> str:
         raise InvalidURLError(detail="empty URL")
     if len(candidate) > MAX_URL_LENGTH:
         raise InvalidURLError(detail=f"URL longer than {MAX_URL_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 32 for ch in candidate):
+    if _SPACE_OR_CONTROL.search(candidate):
         raise InvalidURLError(detail=f"URL contains whitespace or control characters: {candidate[:80]!r}")
     parts = urlsplit(candidate)
     if parts.scheme.lower() not in DEFAULT_PORTS:

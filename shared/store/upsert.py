@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
@@ -65,20 +65,26 @@ def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> tu
     if session.get_bind().dialect.name != "postgresql":
         return sqlite.insert(table), rows
     names = list(rows[0])
-    arrays = []
+    arrays, picked = [], {}
     for name in names:
         column_type = table.c[name].type
         values = [row[name] for row in rows]
-        if isinstance(column_type, sqltypes.JSON):  # JSON arrays travel as text and are cast back
-            arrays.append(cast([json.dumps(v) for v in values], postgresql.ARRAY(sqltypes.Text())))
+        is_json = isinstance(column_type, sqltypes.JSON)
+        if all(v == values[0] for v in values):  # one value for the whole batch (a source, a time): a scalar
+            picked[name] = cast(literal(values[0], column_type), column_type)
+        elif is_json:  # JSON arrays travel as text and are cast back
+            arrays.append((name, cast([json.dumps(v) for v in values], postgresql.ARRAY(sqltypes.Text()))))
         else:
-            arrays.append(cast(values, postgresql.ARRAY(column_type)))
-    source = func.unnest(*arrays).table_valued(*names, with_ordinality="ordinality").render_derived()
-    picked = [
-        cast(source.c[n], postgresql.JSONB) if isinstance(table.c[n].type, sqltypes.JSON) else source.c[n]
-        for n in names
-    ]
-    return postgresql.insert(table).from_select(names, select(*picked).order_by(source.c.ordinality)), None
+            arrays.append((name, cast(values, postgresql.ARRAY(column_type))))
+    if not arrays:  # a single row (rows of a batch differ at least in their key)
+        return postgresql.insert(table).from_select(names, select(*(picked[n] for n in names))), None
+    varying = [name for name, _ in arrays]
+    source = func.unnest(*(a for _, a in arrays)).table_valued(*varying, with_ordinality="ordinality").render_derived()
+    for name in varying:
+        is_json = isinstance(table.c[name].type, sqltypes.JSON)
+        picked[name] = cast(source.c[name], postgresql.JSONB) if is_json else source.c[name]
+    query = select(*(picked[n] for n in names)).select_from(source).order_by(source.c.ordinality)
+    return postgresql.insert(table).from_select(names, query), None
 
 
 def insert_missing(
