@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5, help="requests per client in the concurrent phase")
     parser.add_argument("--single-requests", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes (compose runs 1)")
     args = parser.parse_args(argv)
     if not args.postgres_url:
         parser.error("give --postgres-url (a URL allowed to create databases) or set NEWSFLOW_TEST_POSTGRES_URL")
@@ -157,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(database_url)
         with log.open("ab") as out:
+            command = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.api_workers)]
             proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "api", "--host", "127.0.0.1", "--port", str(port)],
+                [sys.executable, "-m", "shared.cli", *command],
                 cwd=REPO,
                 env=env,
                 stdout=out,
@@ -184,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         drop_database(args.postgres_url, database_url)
         if args.redis_url:
             redis_lib.Redis.from_url(broker).flushdb()
-    print(f"POST /urls, {args.batch} URLs per request, overlapping batches; broker {broker.split('@')[-1]}")
+    print(
+        f"POST /urls, {args.batch} URLs per request, overlapping batches; {args.api_workers} API process(es);"
+        f" broker {broker.split('@')[-1]}"
+    )
     print()
     print("| phase | requests | p50 ms | p95 ms | max ms | p95 vs 1 client | URLs/s | queued / known | statuses |")
     print("|---|---|---|---|---|---|---|---|---|")

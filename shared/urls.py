@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from shared.errors import InvalidURLError
@@ -41,9 +42,12 @@ def validate_url(url: str) -> str:
     return candidate
 
 
+@lru_cache(maxsize=16384)
 def canonicalize_url(url: str, base: str | None = None) -> str:
     """The canonical form of an absolute http(s) URL: lower-case scheme and host, no default
-    port, no fragment, no utm_* or click-id parameters, '/' for an empty path. Raises InvalidURLError."""
+    port, no fragment, no utm_* or click-id parameters, '/' for an empty path. Raises InvalidURLError.
+    Cached: a batch is canonicalized when validated and again when stored, and many feeds and
+    clients submit the same stories."""
     absolute = urljoin(base, url.strip()) if base else url.strip()
     parts = urlsplit(validate_url(absolute))
     scheme = parts.scheme.lower()

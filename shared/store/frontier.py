@@ -13,7 +13,7 @@ from shared.config import get_settings
 from shared.errors import InvalidURLError
 from shared.models import Article, Url, utcnow
 from shared.repoll import RepollPolicy
-from shared.store.upsert import insert_missing, update_locked
+from shared.store.upsert import KEYS_PER_STATEMENT, insert_missing, key_in, update_locked
 from shared.urls import canonicalize_url, url_hash, url_host
 
 # The stage that works on a URL in each state, and so the task the sweep re-publishes.
@@ -58,17 +58,19 @@ def enqueue_urls(
     repoll_schedule: str | None = None,
     skip_invalid: bool = False,
 ) -> list[Enqueued]:
-    """Queue a batch of URLs, each once, in one set-based insert taking its locks in URL-hash order (so
-    that batches that overlap in any order never deadlock); one answer per URL given, in order, `created`
-    only for the first mention of a URL this call inserted. A re-poll schedule given replaces the one of
-    URLs already known. Raises InvalidURLError, or skips invalid URLs with `skip_invalid` (feed entries)."""
+    """Queue a batch of URLs, each once: those not stored yet (looked up first, without locks) are
+    inserted by one set-based statement taking its locks in URL-hash order, so that batches that
+    overlap in any order never deadlock. One answer per URL given, in order, `created` only for the
+    first mention of a URL this call inserted. A re-poll schedule given replaces the one of URLs
+    already known. Raises InvalidURLError, or skips invalid URLs with `skip_invalid` (feed entries)."""
     canonical = _canonical_urls(urls, skip_invalid)
     keys = {c: url_hash(c) for c in canonical}
-    scheduled = set()
+    scheduled: set[int] = set()
     if repoll_schedule is not None:
         scheduled = _set_repoll_schedule(session, list(keys.values()), repoll_schedule)
+    ids = _ids_by_hash(session, list(keys.values()))
     now = utcnow()
-    rows = [
+    missing = [
         {
             "url": c,
             "url_hash": key,
@@ -84,17 +86,15 @@ def enqueue_urls(
             "dispatched_at": now,
         }
         for c, key in keys.items()
+        if key not in ids
     ]
-    new = {h: i for i, h in insert_missing(session, Url.__table__, rows, ["url_hash"], ["id", "url_hash"])}
-    ids = dict(new)
-    known = [h for h in keys.values() if h not in new]
-    for piece in range(0, len(known), 1000):
-        wanted = known[piece : piece + 1000]
-        ids.update(session.execute(select(Url.url_hash, Url.id).where(Url.url_hash.in_(wanted))).all())
-    late = [ids[h] for h in known if ids[h] not in scheduled]
+    new = {h: i for i, h in insert_missing(session, Url.__table__, missing, ["url_hash"], ["id", "url_hash"])}
+    ids |= new
+    ids |= _ids_by_hash(session, [h for h in keys.values() if h not in ids])  # inserted meanwhile by others
+    late = [ids[h] for h in keys.values() if h not in new and ids[h] not in scheduled]
     if repoll_schedule is not None and late:
-        # Inserted by another writer between the schedule update and our insert (rare).
-        update_locked(session, Url.__table__, {"repoll_schedule": repoll_schedule}, Url.id.in_(late))
+        # Inserted by another writer after the schedule update and before our insert (rare).
+        update_locked(session, Url.__table__, {"repoll_schedule": repoll_schedule}, key_in(session, Url.id, late))
     answers = []
     for c in canonical:
         key = keys[c]
@@ -118,22 +118,27 @@ def _set_repoll_schedule(session: Session, keys: list[str], schedule: str) -> se
     """Give the stored URLs among `keys` this re-poll schedule; returns their ids. Done before the
     batch's inserts, so the transaction waits on row locks (held by stages working on those URLs)
     while it holds no insert that such a stage could be waiting on."""
-    stored: list[int] = []
-    for piece in range(0, len(keys), 1000):
-        stored += session.execute(select(Url.id).where(Url.url_hash.in_(keys[piece : piece + 1000]))).scalars()
-    stored.sort()
+    stored = sorted(_ids_by_hash(session, keys).values())
     done: set[int] = set()
-    for piece in range(0, len(stored), 1000):
-        piece_ids = stored[piece : piece + 1000]
-        done.update(update_locked(session, Url.__table__, {"repoll_schedule": schedule}, Url.id.in_(piece_ids)))
+    for piece in range(0, len(stored), KEYS_PER_STATEMENT):
+        chosen = key_in(session, Url.id, stored[piece : piece + KEYS_PER_STATEMENT])
+        done.update(update_locked(session, Url.__table__, {"repoll_schedule": schedule}, chosen))
     return done
+
+
+def _ids_by_hash(session: Session, keys: list[str]) -> dict[str, int]:
+    """The ids of the stored URLs among these URL hashes."""
+    ids: dict[str, int] = {}
+    for piece in range(0, len(keys), KEYS_PER_STATEMENT):
+        chosen = key_in(session, Url.url_hash, keys[piece : piece + KEYS_PER_STATEMENT])
+        ids.update(session.execute(select(Url.url_hash, Url.id).where(chosen)).all())
+    return ids
 
 
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """The canonical forms of those of `urls` (canonical already) that are in the frontier."""
     by_hash = {url_hash(u): u for u in urls}
-    found = session.execute(select(Url.url_hash).where(Url.url_hash.in_(list(by_hash)))).scalars()
-    return {by_hash[h] for h in found}
+    return {by_hash[h] for h in _ids_by_hash(session, list(by_hash))}
 
 
 def get_url(session: Session, url_id: int, *, lock: bool = False) -> Url | None:

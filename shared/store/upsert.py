@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, cast, delete, func, literal, select, update
+from sqlalchemy import ColumnElement, Row, any_, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import sqltypes
@@ -122,15 +122,28 @@ def upsert_rows(
     session.execute(stmt.returning(table.c.id), params).all()
 
 
+# Most keys one `key_in` condition carries: SQLite allows 32,766 parameters per statement.
+KEYS_PER_STATEMENT = 10_000
+
+
+def key_in(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as one array parameter on Postgres (`= ANY(:array)`: a list of 1,000
+    placeholders costs the driver more than the lookup) and a plain IN list on SQLite; callers pass
+    at most KEYS_PER_STATEMENT values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def update_locked(session: Session, table: Any, values: dict[str, Any], *where: ColumnElement[bool]) -> list[int]:
     """Set `values` on the rows matching `where`, having locked them in id order first (Postgres;
     SQLite has a single writer anyway), so that the UPDATE takes no locks in an order of its own.
     Returns the ids of the rows changed."""
     locked = select(table.c.id).where(*where).order_by(table.c.id).with_for_update()
     ids = list(session.execute(locked).scalars())
-    for start in range(0, len(ids), 1000):
-        stmt = update(table).where(table.c.id.in_(ids[start : start + 1000])).values(**values)
-        session.execute(stmt.execution_options(synchronize_session=False))
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        chosen = key_in(session, table.c.id, ids[start : start + KEYS_PER_STATEMENT])
+        session.execute(update(table).where(chosen).values(**values).execution_options(synchronize_session=False))
     return ids
 
 
