@@ -16,6 +16,7 @@ Nothing leaves 127.0.0.1: the URLs are never fetched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import socket
@@ -144,10 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.postgres_url:
         parser.error("give --postgres-url (a URL allowed to create databases) or set NEWSFLOW_TEST_POSTGRES_URL")
     sys.path.insert(0, str(REPO))
+    from tests.e2e.stack import leased_redis_dbs
+
+    with contextlib.ExitStack() as leases:
+        # A Redis database no other test or benchmark on this server is using (leased, emptied).
+        broker = leases.enter_context(leased_redis_dbs(args.redis_url, 1))[0] if args.redis_url else "memory://"
+        run(args, broker)
+    return 0
+
+
+def run(args: argparse.Namespace, broker: str) -> None:
+    """Both phases against one API process on a fresh database; prints the report."""
     from tests.helpers.databases import create_database, drop_database, migrate
 
     database_url = create_database(args.postgres_url, f"newsflow_bench_{uuid.uuid4().hex[:10]}")
-    broker = args.redis_url.rsplit("/", 1)[0] + "/13" if args.redis_url else "memory://"
     port = free_port()
     api_url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkstemp(prefix="newsflow-api-bench-", suffix=".log")[1])
@@ -184,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=30)
         drop_database(args.postgres_url, database_url)
-        if args.redis_url:
+        if broker != "memory://":
             redis_lib.Redis.from_url(broker).flushdb()
     print(
         f"POST /urls, {args.batch} URLs per request, overlapping batches; {args.api_workers} API process(es);"
@@ -197,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     print(many.line(single))
     print()
     print(f"deadlocks in the database over the run: {after - before}")
-    return 0
 
 
 if __name__ == "__main__":
