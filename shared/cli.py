@@ -258,7 +258,7 @@ def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
         unknown = [u for u, feed in found.items() if feed is None]
         if unknown:
             raise CliError(f"unknown feed: {unknown[0]} (register it with `newsflow feeds add`)", EXIT_USAGE)
-        ids = [feeds.add_feed(session, u).feed_id for u in urls]
+        ids = [a.feed_id for a in feeds.add_feeds(session, urls)]
         feeds.make_due(session, ids)
     _publish(settings, [("feed", feed_id) for feed_id in ids])
     print(f"{len(ids)} feed(s) due for a poll now")

@@ -83,7 +83,7 @@ def upsert_article(
         _replace_images(session, new_id, record)
         return ArticleWrite(new_id, Outcome.INSERTED)
     row = session.execute(
-        select(models.Article).where(models.Article.canonical_hash == key).with_for_update()
+        select(models.Article).where(models.Article.canonical_hash == key).with_for_update(key_share=True)
     ).scalar_one()
     row.last_seen_at = now
     if row.content_hash == content.hash:
@@ -344,9 +344,10 @@ def _add_events(
 
 def lock_article(session: Session, article_id: int) -> bool:
     """Lock the article row (Postgres) so that two merges of its comments, from the page and from a
-    comments endpoint, run one after the other; False when there is no such article."""
+    comments endpoint, run one after the other; False when there is no such article. FOR NO KEY UPDATE:
+    rows that only reference the article (links, duplicates) are not held up by it."""
     found = session.execute(
-        select(models.Article.id).where(models.Article.id == article_id).with_for_update()
+        select(models.Article.id).where(models.Article.id == article_id).with_for_update(key_share=True)
     ).scalar_one_or_none()
     return found is not None
 
