@@ -42,7 +42,7 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "concurrency-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CLIENTS, MIN_ROUNDS, MAX_ROUNDS, BATCH = 10, 3, 12, 500
+CLIENTS, MIN_ROUNDS, MAX_ROUNDS, BATCH = 10, 3, 8, 500
 API_POOL, CLI_POOL = range(0, 3000), range(2000, 3500)  # the CLI files overlap each other and the API's URLs
 ARTICLES = 24
 HTML = "text/html; charset=utf-8"
