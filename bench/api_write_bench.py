@@ -8,8 +8,10 @@ feeds or scripts submitting the same stories do:
 - baseline: 1 client, `--single-requests` requests one after the other;
 - concurrent: `--clients` clients at once, `--requests` requests each.
 
-Prints p50 / p95 / max per phase, the ratio of the concurrent p95 to the baseline's, the answers that
-were not 202, and the deadlocks Postgres counted in the database over the run (pg_stat_database).
+Prints p50 / p95 / max per phase, the ratio of the concurrent p95 to the baseline's, the CPU the API
+process spent per request (against the phase's wall time: on a shared machine the gap is time spent
+waiting for a core), the answers that were not 202, and the deadlocks Postgres counted in the database
+over the run (pg_stat_database).
 Nothing leaves 127.0.0.1: the URLs are never fetched.
 """
 
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 import redis as redis_lib
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -49,6 +52,7 @@ class Phase:
     queued: int = 0
     known: int = 0
     wall: float = 0.0
+    api_cpu: float = 0.0  # CPU seconds the API process (and its children) used during the phase
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, seconds: float, status: int, body: dict) -> None:
@@ -68,7 +72,8 @@ class Phase:
         return (
             f"| {self.name} | {len(self.seconds)} | {statistics.median(self.seconds) * 1000:.0f} | "
             f"{self.quantile(0.95) * 1000:.0f} | {max(self.seconds) * 1000:.0f} | {ratio} | "
-            f"{urls_per_second:,.0f} | {self.queued} / {self.known} | {self.statuses} |"
+            f"{urls_per_second:,.0f} | {self.api_cpu * 1000 / max(1, len(self.seconds)):.0f} | {self.wall:.2f} | "
+            f"{self.queued} / {self.known} | {self.statuses} |"
         )
 
 
@@ -88,9 +93,20 @@ def post_batches(api_url: str, phase: Phase, pool: list[str], seeds: list[int], 
             phase.add(time.perf_counter() - started, answer.status_code, answer.json())
 
 
-def run_phase(api_url: str, name: str, clients: int, requests: int, batch: int, pool: list[str]) -> Phase:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children so far."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def run_phase(api_url: str, api_pid: int, name: str, clients: int, requests: int, batch: int, pool: list[str]) -> Phase:
     """`clients` threads posting `requests` batches each, all at once."""
     phase = Phase(name)
+    cpu_before = cpu_seconds(api_pid)
     threads = [
         threading.Thread(
             target=post_batches, args=(api_url, phase, pool, [c * 1000 + r for r in range(requests)], batch)
@@ -103,6 +119,7 @@ def run_phase(api_url: str, name: str, clients: int, requests: int, batch: int, 
     for thread in threads:
         thread.join()
     phase.wall = time.perf_counter() - started
+    phase.api_cpu = cpu_seconds(api_pid) - cpu_before
     return phase
 
 
@@ -184,9 +201,10 @@ def run(args: argparse.Namespace, broker: str) -> None:
         single_pool = [f"http://127.0.0.1:9/single/{k:06d}/" for k in range(args.single_requests * args.batch // 5)]
         many_pool = [f"http://127.0.0.1:9/many/{k:06d}/" for k in range(args.clients * args.requests * args.batch // 5)]
         warm_pool = [f"http://127.0.0.1:9/warm/{k:06d}/" for k in range(args.batch)]
-        run_phase(api_url, "warm-up", 1, 1, args.batch, warm_pool)
-        single = run_phase(api_url, "1 client", 1, args.single_requests, args.batch, single_pool)
-        many = run_phase(api_url, f"{args.clients} clients", args.clients, args.requests, args.batch, many_pool)
+        run_phase(api_url, proc.pid, "warm-up", 1, 1, args.batch, warm_pool)
+        single = run_phase(api_url, proc.pid, "1 client", 1, args.single_requests, args.batch, single_pool)
+        clients = f"{args.clients} clients"
+        many = run_phase(api_url, proc.pid, clients, args.clients, args.requests, args.batch, many_pool)
         proc.terminate()  # its database sessions end and report their statistics
         proc.wait(timeout=30)
         after = deadlocks(args.postgres_url, name)
@@ -202,12 +220,15 @@ def run(args: argparse.Namespace, broker: str) -> None:
         f" broker {broker.split('@')[-1]}"
     )
     print()
-    print("| phase | requests | p50 ms | p95 ms | max ms | p95 vs 1 client | URLs/s | queued / known | statuses |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| phase | requests | p50 ms | p95 ms | max ms | p95 vs 1 client | URLs/s | API CPU ms / request | wall s"
+        " | queued / known | statuses |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(single.line(None))
     print(many.line(single))
     print()
-    print(f"deadlocks in the database over the run: {after - before}")
+    print(f"deadlocks in the database over the run: {after - before}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
