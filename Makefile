@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline lock check-deploy clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-writes lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ lock: $(STAMP)  ## regenerate requirements.lock (what the image installs) from p
 	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
 	  | $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
 	    --custom-compile-command "make lock" --quiet --output-file requirements.lock $(ARGS)
+
+bench-writes: $(STAMP)  ## POST /urls p50/p95 with 10 concurrent clients vs one (needs Postgres; BENCHMARKS.md); ARGS=...
+	$(PY) -m bench.api_write_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

@@ -134,6 +134,18 @@ OVERVIEW = Dashboard(
             unit="ops",
         ),
         Panel(
+            "Write conflicts by stage",
+            (
+                q(
+                    f"sum by (stage, outcome) (rate(newsflow_write_conflicts_total[{RATE}]))",
+                    "{{stage}} {{outcome}}",
+                ),
+            ),
+            unit="ops",
+            description="Transactions rolled back over a deadlock or serialization failure: retried in place,"
+            " or gave_up after the last attempt. The database is up; these are not store_unavailable.",
+        ),
+        Panel(
             "Queue depth (ready and reserved)",
             (q("sum by (queue, state) (newsflow_queue_messages)", "{{queue}} {{state}}"),),
             description="ready: in the queue; unacked: reserved by a worker or held for a retry countdown.",

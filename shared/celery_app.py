@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import time
-from functools import cache
+from functools import cache, partial
 from typing import Any, ClassVar
 
 import redis
@@ -14,6 +14,7 @@ from celery import Celery, Task, signals
 from kombu import Queue
 
 from shared.config import get_settings
+from shared.conflicts import retry_write_conflicts
 from shared.db import session_scope
 from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, URL_STAGES, Handler, StageResult, classify, record_failure
 from shared.store import frontier
@@ -109,7 +110,8 @@ class StageTask(Task):
         context = logs.bind(task=self.name, task_id=self.request.id, stage=self.stage, item_id=item_id or None)
         with context, metrics.task_clock(self.stage) as clock:
             try:
-                result = handler(item_id)
+                # A transaction that lost a write conflict is run again here first: the handler is safe twice.
+                result = retry_write_conflicts(partial(handler, item_id), stage=self.stage)
             except Exception as exc:
                 if redelivered:
                     _forget_runs(self.stage, item_id)
@@ -141,7 +143,7 @@ class StageTask(Task):
                 continue
             with metrics.task_clock(stage) as clock:
                 try:
-                    follow = handler(next_id)
+                    follow = retry_write_conflicts(partial(handler, next_id), stage=stage)
                 except Exception as exc:
                     log.info(
                         "inline follow-up failed, publishing it",
@@ -220,6 +222,14 @@ def publish(stage: str, item_id: int, **options: Any) -> None:
     """Send one item to a stage's task on its queue."""
     route = ROUTES[stage]
     app.send_task(route.task, args=[item_id], queue=route.queue, **options)
+
+
+def publish_batch(stage: str, item_ids: list[int], **options: Any) -> None:
+    """Send a batch of items for one stage in one message; `ingest.dispatch` publishes each."""
+    if stage not in ROUTES:
+        raise ValueError(f"unknown stage {stage!r}")
+    route = ROUTES["dispatch"]
+    app.send_task(route.task, args=[stage, item_ids], queue=route.queue, **options)
 
 
 def publish_all(result: StageResult) -> None:

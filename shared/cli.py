@@ -213,7 +213,7 @@ def _publish(settings: Settings, items: list[tuple[str, int]]) -> None:
 
 
 def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.db import session_scope
+    from shared.db import write_transaction
     from shared.store import frontier
 
     urls = _validate(_read_urls(args))
@@ -226,8 +226,11 @@ def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
         except ConfigError as exc:
             raise CliError(f"bad --repoll: {exc.detail}", EXIT_USAGE) from None
     ensure_schema(settings)
-    with session_scope(settings.database_url) as session:
-        queued = [frontier.enqueue_url(session, u, priority=args.priority, repoll_schedule=args.repoll) for u in urls]
+    queued = write_transaction(
+        lambda s: frontier.enqueue_urls(s, urls, priority=args.priority, repoll_schedule=args.repoll),
+        stage="cli",
+        url=settings.database_url,
+    )
     new = [q for q in queued if q.created]
     _publish(settings, [("fetch", q.url_id) for q in new])
     for q in queued:
@@ -238,13 +241,12 @@ def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.db import session_scope
+    from shared.db import write_transaction
     from shared.store import feeds
 
     urls = _validate(args.urls)
     ensure_schema(settings)
-    with session_scope(settings.database_url) as session:
-        added = [feeds.add_feed(session, u) for u in urls]
+    added = write_transaction(lambda s: feeds.add_feeds(s, urls), stage="cli", url=settings.database_url)
     _publish(settings, [("feed", a.feed_id) for a in added])
     for a in added:
         print(f"{a.feed_id}\t{'added' if a.created else 'known'}\t{a.url}")
@@ -262,7 +264,7 @@ def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
         unknown = [u for u, feed in found.items() if feed is None]
         if unknown:
             raise CliError(f"unknown feed: {unknown[0]} (register it with `newsflow feeds add`)", EXIT_USAGE)
-        ids = [feeds.add_feed(session, u).feed_id for u in urls]
+        ids = [a.feed_id for a in feeds.add_feeds(session, urls)]
         feeds.make_due(session, ids)
     _publish(settings, [("feed", feed_id) for feed_id in ids])
     print(f"{len(ids)} feed(s) due for a poll now")

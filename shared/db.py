@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -15,9 +15,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
-from shared.errors import StoreUnavailableError
+from shared.conflicts import is_write_conflict, retry_write_conflicts
+from shared.errors import StoreUnavailableError, WriteConflictError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -52,7 +54,9 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on error.
 
-    A database that cannot be reached surfaces as StoreUnavailableError (transient), so tasks retry.
+    A database that cannot be reached surfaces as StoreUnavailableError (transient), so tasks retry;
+    a transaction rolled back because concurrent writers collided (deadlock, serialization failure)
+    as WriteConflictError: the database is up, and the caller may run the transaction again.
     """
     session = _sessionmaker(url or get_settings().database_url)()
     try:
@@ -60,6 +64,8 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.commit()
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
+        if is_write_conflict(exc.orig):
+            raise WriteConflictError(detail=str(exc.orig).splitlines()[0][:300]) from exc
         if exc.connection_invalidated or isinstance(exc, OperationalError):
             raise StoreUnavailableError(detail=str(exc.orig)[:300]) from exc
         raise
@@ -68,6 +74,17 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def write_transaction(work: Callable[[Session], T], *, stage: str, url: str | None = None) -> T:
+    """Run `work(session)` in one transaction (see session_scope), and run it again in place when the
+    database rolled it back over a write conflict (shared.conflicts); `stage` labels the count."""
+
+    def once() -> T:
+        with session_scope(url) as session:
+            return work(session)
+
+    return retry_write_conflicts(once, stage=stage)
 
 
 def alembic_config(url: str) -> Config:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from shared.config import Settings
 from shared.errors import TransientError
 
+DISPATCH_BATCH = 1000
+
 
 class BrokerUnavailableError(TransientError):
     """The broker refused or timed out; the items are stored and the sweep will dispatch them."""
@@ -19,17 +21,27 @@ class BrokerUnavailableError(TransientError):
 
 
 def publish_items(settings: Settings, items: Sequence[tuple[str, int]]) -> bool:
-    """Publish (stage, item id) pairs; False when nothing was sent (embedded mode or no items).
+    """Publish (stage, item id) pairs; False when nothing was sent (embedded mode or no items). A stage
+    with several items gets one batch message per DISPATCH_BATCH of them (`ingest.dispatch` publishes
+    each item's task), so a request of 1,000 URLs costs a publish, not a thousand.
 
     Raises BrokerUnavailableError when the broker cannot be reached after a short retry.
     """
     if settings.embedded or not items:
         return False
-    from shared.celery_app import publish
+    from shared.celery_app import publish, publish_batch
 
+    by_stage: dict[str, list[int]] = {}
+    for stage, item_id in items:
+        by_stage.setdefault(stage, []).append(item_id)
+    retry = {"retry": True, "retry_policy": {"max_retries": 2, "interval_start": 0.5}}
     try:
-        for stage, item_id in items:
-            publish(stage, item_id, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5})
+        for stage, ids in by_stage.items():
+            if len(ids) == 1:
+                publish(stage, ids[0], **retry)
+                continue
+            for start in range(0, len(ids), DISPATCH_BATCH):
+                publish_batch(stage, ids[start : start + DISPATCH_BATCH], **retry)
     except Exception as exc:
         raise BrokerUnavailableError(
             detail=f"broker unreachable ({settings.broker_url.split('@')[-1]}): {exc}"

@@ -12,8 +12,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import partial
 
 from shared.config import Settings
+from shared.conflicts import retry_write_conflicts
 from shared.db import session_scope
 from shared.pipeline import Handler, StageResult, record_failure
 from shared.store import feeds, frontier
@@ -54,7 +56,7 @@ class LocalRunner:
 
     def _run_one(self, stage: str, item_id: int) -> None:
         try:
-            result = self.handlers[stage](item_id)
+            result = retry_write_conflicts(partial(self.handlers[stage], item_id), stage=stage)
         except Exception as exc:
             delay = record_failure(self.settings, stage, item_id, exc)
             outcome = "retried" if delay is not None else "failed"

@@ -91,3 +91,10 @@ class ConfigError(PermanentError):
     """A setting has a value newsflow cannot use."""
 
     default_reason = "config_error"
+
+
+class WriteConflictError(TransientError):
+    """The database rolled the transaction back to break a deadlock or a serialization conflict with
+    concurrent writers (or a lock could not be had): it is up and nothing was written. Retried in place."""
+
+    default_reason = "write_conflict"

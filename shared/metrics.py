@@ -108,6 +108,12 @@ REPOLLS_DONE = Counter(
 TAGS = Counter("newsflow_enrich_tags_total", "Tags stored on articles.")
 ENTITIES = Counter("newsflow_enrich_entities_total", "Named entities stored on articles.")
 LINKS = Counter("newsflow_links_total", "Related links by what happened: resolved to an article, queued.", ["state"])
+WRITE_CONFLICTS = Counter(
+    "newsflow_write_conflicts_total",
+    "Transactions the database rolled back because concurrent writers collided (deadlock, serialization"
+    " failure), by stage (or api, cli) and outcome: retried in place, or gave_up after the last attempt.",
+    ["stage", "outcome"],
+)
 
 
 # --- site groups -----------------------------------------------------------------------------------
@@ -301,3 +307,8 @@ def record_links(resolved: int, queued: int = 0) -> None:
 
 def _flag(value: object) -> str:
     return "true" if value else "false"
+
+
+def record_write_conflict(stage: str, *, retried: bool) -> None:
+    """A transaction of `stage` lost a write conflict; `retried` when it runs again in place."""
+    WRITE_CONFLICTS.labels(stage, "retried" if retried else "gave_up").inc()

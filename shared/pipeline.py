@@ -46,6 +46,9 @@ ROUTES: dict[str, Route] = {
     "sweep": Route("ingest.sweep", "feeds"),
     "schedule_feeds": Route("ingest.schedule_feeds", "feeds"),
     "schedule_repolls": Route("ingest.schedule_repolls", "feeds"),
+    # A batch of items for one stage in one message (an API or CLI batch): an ingest worker publishes
+    # one task per item, so that the submitter's request does not pay for a thousand publishes.
+    "dispatch": Route("ingest.dispatch", "feeds"),
 }
 QUEUES_BY_SERVICE = {"ingest": ("fetch", "feeds"), "parse": ("parse",), "enrich": ("enrich", "links")}
 URL_STAGES = ("fetch", "parse", "enrich", "links")

@@ -1,7 +1,8 @@
 """Every error answer is JSON `{"error", "detail", "problems"}`; nothing escapes as a bare 500.
 
 Mapping, in one place: request validation -> 422 invalid_request, unknown id -> 404 not_found,
-bad URL -> 422 invalid_url, database down -> 503 store_unavailable, bad database input -> 400.
+bad URL -> 422 invalid_url, database down -> 503 store_unavailable, writes that kept colliding with
+concurrent writers after the retries in place -> 503 write_conflict, bad database input -> 400.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.schemas import ErrorBody, ErrorProblem
-from shared.errors import NewsflowError, StoreUnavailableError
+from shared.errors import NewsflowError, StoreUnavailableError, WriteConflictError
 
 log = logging.getLogger("newsflow.api")
 
@@ -88,6 +89,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             503, exc.reason, "the database is unreachable; try again later", headers={"Retry-After": "5"}
         )
+
+    @app.exception_handler(WriteConflictError)
+    async def _write_conflict(_: Request, exc: WriteConflictError) -> JSONResponse:
+        # The database is up: the request's transaction lost to concurrent writers every time it ran.
+        log.warning("write conflict after retries", extra={"reason": exc.reason})
+        detail = "the write collided with concurrent writes and was rolled back; nothing was stored; try again"
+        return error_response(503, exc.reason, detail, headers={"Retry-After": "1"})
 
     @app.exception_handler(DataError)
     async def _bad_value(_: Request, exc: DataError) -> JSONResponse:

@@ -21,7 +21,7 @@ from services.api.cursors import MAX_ID, decode_article_cursor, decode_since, en
 from services.api.errors import ApiError
 from services.api.metrics import URLS_SUBMITTED
 from shared.config import Settings
-from shared.db import engine_for, is_migrated, session_scope
+from shared.db import engine_for, is_migrated, session_scope, write_transaction
 from shared.dispatch import BrokerUnavailableError, publish_items
 from shared.errors import InvalidURLError
 from shared.models import Feed, Url
@@ -41,7 +41,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         400: "Bad parameter (e.g. a cursor this API did not hand out)",
         401: "Missing or wrong bearer token, or the endpoint is closed",
         422: "Invalid request",
-        503: "Database unreachable",
+        503: "Database unreachable (store_unavailable), or writes that kept colliding with others (write_conflict)",
     }.items()
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": schemas.ErrorBody, "description": "Unknown id"}}
@@ -89,11 +89,11 @@ def submit_urls(body: schemas.UrlSubmission, settings: SettingsDep) -> schemas.U
     urls = body.all_urls()
     _check_urls(settings, urls)
     schedule = body.repoll.schedule() if body.repoll else None
-    with session_scope(settings.database_url) as session:
-        queued = [
-            frontier.enqueue_url(session, u, source="api", priority=body.priority, repoll_schedule=schedule)
-            for u in urls
-        ]
+    queued = write_transaction(
+        lambda s: frontier.enqueue_urls(s, urls, source="api", priority=body.priority, repoll_schedule=schedule),
+        stage="api",
+        url=settings.database_url,
+    )
     new = [q for q in queued if q.created]
     published = _publish(settings, [("fetch", q.url_id) for q in new])
     repoll_applied = schedule is not None
@@ -162,8 +162,7 @@ def submit_feeds(body: schemas.FeedSubmission, settings: SettingsDep) -> schemas
     """Register feeds (RSS, Atom, JSON Feed, sitemap, or a home page linking one); re-adding un-parks."""
     urls = body.all_urls()
     _check_urls(settings, urls)
-    with session_scope(settings.database_url) as session:
-        added = [feeds.add_feed(session, u) for u in urls]
+    added = write_transaction(lambda s: feeds.add_feeds(s, urls), stage="api", url=settings.database_url)
     published = _publish(settings, [("feed", a.feed_id) for a in added])
     return schemas.FeedSubmissionResult(
         items=[schemas.AddedFeed(id=a.feed_id, url=a.url, status="added" if a.created else "known") for a in added],

@@ -17,7 +17,6 @@ from services.enrich.links import FollowPolicy, link_edges, match_hashes, select
 from shared import metrics
 from shared.config import get_settings
 from shared.db import session_scope
-from shared.errors import InvalidURLError
 from shared.pipeline import StageResult
 from shared.records import ArticleRecord
 from shared.store import articles, enrichment, frontier, graph
@@ -44,14 +43,12 @@ def enrich_article(url_id: int) -> StageResult:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id != article_id:
             return StageResult("skipped")
-        graph.set_article_tags(session, article_id, result.tags)
-        enrichment.set_article_entities(
+        enrichment.set_enrichment(
             session,
             article_id,
+            result.tags,
             [enrichment.EntityRow(e.key, e.name, e.kind, e.aliases, e.count) for e in result.entities],
-        )
-        enrichment.set_article_keywords(
-            session, article_id, [enrichment.KeywordRow(k.key, k.phrase, k.score) for k in result.keywords]
+            [enrichment.KeywordRow(k.key, k.phrase, k.score) for k in result.keywords],
         )
         duplicates = _link_near_duplicates(session, article_id, result, settings.duplicate_similarity)
         frontier.advance(session, url_id, "parsed", "enriched")
@@ -96,7 +93,6 @@ def resolve_links(url_id: int) -> StageResult:
     policy = FollowPolicy.from_settings(
         settings.link_follow_max_depth, settings.link_follow_allow_hosts, settings.link_follow_budget
     )
-    queued: list[tuple[str, int]] = []
     with session_scope() as session:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "enriched" or row.article_id is None:
@@ -105,6 +101,10 @@ def resolve_links(url_id: int) -> StageResult:
         if article is None:
             return StageResult("skipped")
         record = ArticleRecord.from_dict(article.record)
+        aliases = match_hashes(article.canonical_url)[1:]
+        # Every link row this stage writes (its own edges, other articles' edges waiting for it) is
+        # locked first, in one order: two articles that link each other resolve at once without a deadlock.
+        waiting = graph.lock_links(session, article.id, article.canonical_hash, aliases)
         edges = link_edges(record.related_links, record.url)
         graph.set_article_links(session, article.id, edges, exact_kinds=("related",))
         body_edges = link_edges(record.body_links, record.url, kind="body")
@@ -112,24 +112,18 @@ def resolve_links(url_id: int) -> StageResult:
         variants = {e.target_hash: url_hash(v) for e in (*edges, *body_edges) if (v := slash_variant(e.target_url))}
         # One call resolves the article's unresolved edges of every kind, and incoming edges of every kind.
         resolved = graph.resolve_links(
-            session,
-            article.id,
-            article.canonical_hash,
-            alias_hashes=match_hashes(article.canonical_url)[1:],
-            target_variants=variants,
+            session, article.id, article.canonical_hash, alias_hashes=aliases, target_variants=variants, waiting=waiting
         )
         # Only related-block targets are followed: body links (sources, wikis, other sites) are stored
-        # as edges but never queued for fetching.
+        # as edges but never queued for fetching. The budget counts URLs new to the frontier.
         targets = graph.unresolved_targets(session, article.id, kinds=("related",))
-        for target in select_follow(targets, article.canonical_url, row.depth, policy):
-            if len(queued) >= policy.budget:
-                break
-            try:
-                new = frontier.enqueue_url(session, target, source="related", depth=row.depth + 1, priority=-1)
-            except InvalidURLError:
-                continue
-            if new.created:
-                queued.append(("fetch", new.url_id))
+        followable = select_follow(targets, article.canonical_url, row.depth, policy)
+        known = frontier.known_urls(session, followable)
+        fresh = [t for t in dict.fromkeys(followable) if t not in known][: policy.budget]
+        new = frontier.enqueue_urls(
+            session, fresh, source="related", depth=row.depth + 1, priority=-1, skip_invalid=True
+        )
+        queued = [("fetch", q.url_id) for q in new if q.created]
         frontier.advance(session, url_id, "enriched", "done")
     metrics.record_links(sum(resolved), queued=len(queued))
     if queued:

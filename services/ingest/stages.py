@@ -22,7 +22,7 @@ from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.db import session_scope
-from shared.errors import FeedError, FetchError, InvalidURLError
+from shared.errors import FeedError, FetchError
 from shared.jsonpath import read_items
 from shared.locks import single_instance
 from shared.models import Feed, utcnow
@@ -182,15 +182,11 @@ def poll_feed(feed_id: int) -> StageResult:
         maximum=timedelta(seconds=settings.feed_max_interval_seconds),
         default=timedelta(seconds=settings.feed_poll_interval_seconds),
     )
-    created: list[int] = []
     with session_scope() as session:
-        for entry in entries:
-            try:
-                queued = frontier.enqueue_url(session, entry.url, source="feed", feed_id=feed_id)
-            except InvalidURLError:
-                continue
-            if queued.created:
-                created.append(queued.url_id)
+        queued = frontier.enqueue_urls(
+            session, [e.url for e in entries], source="feed", feed_id=feed_id, skip_invalid=True
+        )
+        created = [q.url_id for q in queued if q.created]
         feeds.record_feed_success(
             session,
             feed_id,

@@ -1,7 +1,10 @@
 """Celery plumbing for the ingest service: each task only runs its stage handler."""
 
+from kombu.exceptions import OperationalError
+
 from services.ingest import stages
-from shared.celery_app import StageTask, app
+from shared.celery_app import StageTask, app, publish
+from shared.pipeline import ROUTES
 
 
 @app.task(name="ingest.fetch_url", base=StageTask, bind=True, stage="fetch")
@@ -38,3 +41,21 @@ def schedule_feeds(self: StageTask) -> str:
 def schedule_repolls(self: StageTask) -> str:
     """Re-queue articles whose re-poll is due (run by beat)."""
     return self.run_handler(stages.schedule_repolls, 0)
+
+
+@app.task(
+    name="ingest.dispatch",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def dispatch(self: object, stage: str, item_ids: list[int]) -> int:
+    """Publish one `stage` task per item of a batch an API request or a CLI run handed over in one
+    message. Run twice (a redelivery), items are published twice: every stage task is safe twice."""
+    if stage not in ROUTES:
+        raise ValueError(f"unknown stage {stage!r}")
+    for item_id in item_ids:
+        publish(stage, int(item_id))
+    return len(item_ids)

@@ -92,7 +92,9 @@ def parse_comments(url_id: int) -> StageResult:
         return StageResult("skipped", **origin)
     merged: list[articles.CommentChanges] = []
     with session_scope() as session:
-        if not articles.lock_article(session, article_id):
+        # The URL row, then the article row: the order parse_page takes them in, so that a page parse
+        # and a comments merge of one article at the same moment wait for each other, never deadlock.
+        if frontier.get_url(session, url_id, lock=True) is None or not articles.lock_article(session, article_id):
             return StageResult("skipped", **origin)
         now = utcnow()
         for source, comments in found:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from shared import models
@@ -19,10 +19,11 @@ from shared.changes import (
     compare_content,
     diff_comments,
 )
+from shared.errors import WriteConflictError
 from shared.models import utcnow
 from shared.records import ArticleRecord, CommentSource
 from shared.records import Comment as CommentRecord
-from shared.store.upsert import Outcome, insert_ignore
+from shared.store.upsert import Outcome, insert_ignore, insert_missing
 from shared.urls import url_hash, url_host
 
 
@@ -82,7 +83,7 @@ def upsert_article(
         _replace_images(session, new_id, record)
         return ArticleWrite(new_id, Outcome.INSERTED)
     row = session.execute(
-        select(models.Article).where(models.Article.canonical_hash == key).with_for_update()
+        select(models.Article).where(models.Article.canonical_hash == key).with_for_update(key_share=True)
     ).scalar_one()
     row.last_seen_at = now
     if row.content_hash == content.hash:
@@ -178,7 +179,10 @@ def upsert_comments(
     """Merge the comments one source shows (the page's HTML, a comments endpoint) into the store: new
     ones inserted, changed text kept as a new version, ones no source shows any more (or replaced by a
     removal notice) marked deleted with the time first missed, never removed. A comment that another
-    source still shows only loses this source. Every change is also an event row, in order."""
+    source still shows only loses this source. Every change is also an event row, in order.
+
+    New comments, versions and events are each written by one statement in natural-key order; the
+    caller holds the article's row lock (parse stages), so merges of one article never interleave."""
     seen_at = seen_at or utcnow()
     rows = {
         row.key: row
@@ -189,11 +193,15 @@ def upsert_comments(
     edited_ids = {c.id for c in diff.edited}
     # Comments only another source shows are listed after the page's own, each source in its order.
     offset = 0 if source == HTML_SOURCE else OTHER_SOURCE_POSITIONS
+    fresh: dict[str, tuple[int, CommentRecord]] = {}
+    changed: list[tuple[models.Comment, CommentRecord]] = []  # needing a version if the text differs
+    events: list[tuple[str, models.Comment | str]] = []  # (kind, stored row or the key of a new comment)
     for position, comment in enumerate(comments, start=offset):
         row = rows.get(comment.id)
         if row is None:
-            row = rows[comment.id] = _insert_comment(session, article_id, position, comment, seen_at, source)
-            _add_event(session, row, "new", seen_at)
+            if comment.id not in fresh:
+                fresh[comment.id] = (position, comment)
+                events.append(("new", comment.id))
             continue
         row.last_seen_at = seen_at
         owner = _sources(row)[:1] in ((), (source,))
@@ -206,12 +214,14 @@ def upsert_comments(
         elif source not in _sources(row):
             row.sources = " ".join((*_sources(row), source))
         if comment.id in edited_ids or row.deleted:
-            _add_version(session, row, comment, seen_at)
+            changed.append((row, comment))
         if row.deleted:
             row.deleted, row.missing_since = False, None
-            _add_event(session, row, "restored", seen_at)
+            events.append(("restored", row))
         elif comment.id in edited_ids:
-            _add_event(session, row, "edited", seen_at)
+            events.append(("edited", row))
+    new_ids = _insert_comments(session, article_id, fresh, seen_at, source)
+    _add_versions(session, changed, seen_at)
     for key in diff.left:
         rows[key].sources = " ".join(s for s in _sources(rows[key]) if s != source)
     for key in (*diff.removed, *diff.gone):
@@ -219,7 +229,8 @@ def upsert_comments(
         row.deleted, row.missing_since = True, seen_at
         if key in diff.gone:
             row.sources = ""
-        _add_event(session, row, "deleted", seen_at)
+        events.append(("deleted", row))
+    _add_events(session, article_id, events, new_ids, seen_at)
     session.flush()
     return CommentChanges(
         inserted=len(diff.new),
@@ -240,51 +251,59 @@ def comment_sources(session: Session, article_id: int) -> tuple[CommentSource, .
     return tuple(CommentSource(**s) for s in (record or {}).get("comment_sources") or ())
 
 
-def _insert_comment(
-    session: Session, article_id: int, position: int, comment: CommentRecord, seen_at: datetime, source: str
-) -> models.Comment:
-    digest = comment_hash(comment)
-    row = models.Comment(
-        article_id=article_id,
-        key=comment.id,
-        parent_key=comment.parent_id,
-        position=position,
-        author=comment.author,
-        reply_to_author=comment.reply_to_author,
-        text=comment.text,
-        content_hash=digest,
-        posted_at=comment.posted_at,
-        edited_at=comment.edited_at,
-        deleted=comment.deleted,
-        missing_since=seen_at if comment.deleted else None,
-        version_count=1,
-        event_count=0,
-        sources=source,
-        first_seen_at=seen_at,
-        last_seen_at=seen_at,
-    )
-    session.add(row)
-    session.flush()
-    session.add(
-        models.CommentVersion(
-            comment_id=row.id,
-            version=1,
-            text=comment.text,
-            content_hash=digest,
-            edited_at=comment.edited_at,
-            seen_at=seen_at,
-        )
-    )
-    return row
+def _insert_comments(
+    session: Session, article_id: int, fresh: dict[str, tuple[int, CommentRecord]], seen_at: datetime, source: str
+) -> dict[str, int]:
+    """Insert new comments (one event each, so event_count 1) and their first versions, one statement
+    each in key order; returns their ids by key. A key another writer inserted meanwhile is a conflict."""
+    if not fresh:
+        return {}
+    rows = [
+        {
+            "article_id": article_id,
+            "key": key,
+            "parent_key": comment.parent_id,
+            "position": position,
+            "author": comment.author,
+            "reply_to_author": comment.reply_to_author,
+            "text": comment.text,
+            "content_hash": comment_hash(comment),
+            "posted_at": comment.posted_at,
+            "edited_at": comment.edited_at,
+            "deleted": comment.deleted,
+            "missing_since": seen_at if comment.deleted else None,
+            "version_count": 1,
+            "event_count": 1,
+            "sources": source,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+        }
+        for key, (position, comment) in fresh.items()
+    ]
+    ids = dict(insert_missing(session, models.Comment.__table__, rows, ["article_id", "key"], ["key", "id"]))
+    if len(ids) != len(rows):
+        raise WriteConflictError(detail=f"comments of article {article_id} were written by another merge meanwhile")
+    versions = [
+        {
+            "comment_id": ids[row["key"]],
+            "version": 1,
+            "text": row["text"],
+            "content_hash": row["content_hash"],
+            "edited_at": row["edited_at"],
+            "seen_at": seen_at,
+        }
+        for row in rows
+    ]
+    insert_missing(session, models.CommentVersion.__table__, versions, ["comment_id", "content_hash"], ["id"])
+    return ids
 
 
-def _add_version(session: Session, row: models.Comment, comment: CommentRecord, seen_at: datetime) -> None:
-    digest = comment_hash(comment)
-    if digest == row.content_hash:
-        return
-    new_version = insert_ignore(
-        session,
-        models.CommentVersion.__table__,
+def _add_versions(session: Session, changed: list[tuple[models.Comment, CommentRecord]], seen_at: datetime) -> None:
+    """Store the new text of edited (or restored) comments: a version row each, in one statement, unless
+    that very text was a version before (then only the current text changes back)."""
+    texts = [(row, comment, comment_hash(comment)) for row, comment in changed]
+    texts = [(row, comment, digest) for row, comment, digest in texts if digest != row.content_hash]
+    versions = [
         {
             "comment_id": row.id,
             "version": row.version_count + 1,
@@ -292,33 +311,43 @@ def _add_version(session: Session, row: models.Comment, comment: CommentRecord, 
             "content_hash": digest,
             "edited_at": comment.edited_at,
             "seen_at": seen_at,
-        },
-        ["comment_id", "content_hash"],
-    )
-    if new_version is not None:
-        row.version_count += 1
-    row.text, row.content_hash, row.author, row.edited_at = comment.text, digest, comment.author, comment.edited_at
+        }
+        for row, comment, digest in texts
+    ]
+    table = models.CommentVersion.__table__
+    added = {cid for (cid,) in insert_missing(session, table, versions, ["comment_id", "content_hash"], ["comment_id"])}
+    for row, comment, digest in texts:
+        if row.id in added:
+            row.version_count += 1
+        row.text, row.content_hash, row.author, row.edited_at = comment.text, digest, comment.author, comment.edited_at
 
 
-def _add_event(session: Session, row: models.Comment, kind: str, at: datetime) -> None:
-    row.event_count += 1
-    session.add(
-        models.CommentEvent(
-            article_id=row.article_id,
-            comment_id=row.id,
-            seq=row.event_count,
-            kind=kind,
-            version=row.version_count,
-            happened_at=at,
-        )
-    )
+def _add_events(
+    session: Session,
+    article_id: int,
+    events: list[tuple[str, models.Comment | str]],
+    new_ids: dict[str, int],
+    at: datetime,
+) -> None:
+    """Write the merge's events in the order they happened, in one statement."""
+    rows = []
+    for kind, target in events:
+        if isinstance(target, str):  # a new comment: its first event
+            rows.append({"comment_id": new_ids[target], "seq": 1, "version": 1})
+        else:
+            target.event_count += 1
+            rows.append({"comment_id": target.id, "seq": target.event_count, "version": target.version_count})
+        rows[-1] |= {"article_id": article_id, "kind": kind, "happened_at": at}
+    if rows:
+        session.execute(insert(models.CommentEvent.__table__), rows)
 
 
 def lock_article(session: Session, article_id: int) -> bool:
     """Lock the article row (Postgres) so that two merges of its comments, from the page and from a
-    comments endpoint, run one after the other; False when there is no such article."""
+    comments endpoint, run one after the other; False when there is no such article. FOR NO KEY UPDATE:
+    rows that only reference the article (links, duplicates) are not held up by it."""
     found = session.execute(
-        select(models.Article.id).where(models.Article.id == article_id).with_for_update()
+        select(models.Article.id).where(models.Article.id == article_id).with_for_update(key_share=True)
     ).scalar_one_or_none()
     return found is not None
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from shared.models import CommentFetch, utcnow
-from shared.store.upsert import Outcome, insert_ignore
+from shared.store.upsert import Outcome, insert_for
 from shared.urls import content_hash, url_hash
 
 
@@ -28,39 +28,45 @@ class FetchedPage:
 def save_comment_pages(
     session: Session, article_id: int, source_url: str, pages: Sequence[FetchedPage], fetched_at: datetime | None = None
 ) -> Outcome:
-    """Store one round of a source's pages (all stamped `fetched_at`); INSERTED when any page is new,
-    UPDATED when any body changed, UNCHANGED when the round brought the very bytes already stored."""
+    """Store one round of a source's pages (all stamped `fetched_at`) in one upsert in page order;
+    INSERTED when any page is new, UPDATED when any body changed, UNCHANGED when the round brought
+    the very bytes already stored (a body is rewritten only when it changed)."""
+    if not pages:
+        return Outcome.UNCHANGED
     now = fetched_at or utcnow()
     source_hash = url_hash(source_url)
-    outcome = Outcome.UNCHANGED
-    for number, page in enumerate(pages, start=1):
-        digest = content_hash(page.body)
-        values = {"url": page.url, "content_type": page.content_type, "content_hash": digest, "fetched_at": now}
-        body = {"body_zlib": zlib.compress(page.body, 6)}
-        new_id = insert_ignore(
-            session,
-            CommentFetch.__table__,
-            {"article_id": article_id, "source_hash": source_hash, "page": number, "first_fetched_at": now}
-            | values
-            | body,
-            ["article_id", "source_hash", "page"],
-        )
-        if new_id is not None:
-            outcome = Outcome.INSERTED
-            continue
-        key = (
-            CommentFetch.article_id == article_id,
-            CommentFetch.source_hash == source_hash,
-            CommentFetch.page == number,
-        )
-        changed = session.execute(
-            update(CommentFetch).where(*key, CommentFetch.content_hash != digest).values(**values, **body)
-        ).rowcount
-        if changed:
-            outcome = Outcome.INSERTED if outcome is Outcome.INSERTED else Outcome.UPDATED
-        else:
-            session.execute(update(CommentFetch).where(*key).values(fetched_at=now, url=page.url))
-    return outcome
+    table = CommentFetch.__table__
+    before = dict(
+        session.execute(
+            select(CommentFetch.page, CommentFetch.content_hash).where(
+                CommentFetch.article_id == article_id, CommentFetch.source_hash == source_hash
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "article_id": article_id,
+            "source_hash": source_hash,
+            "page": number,
+            "url": page.url,
+            "content_type": page.content_type,
+            "content_hash": content_hash(page.body),
+            "body_zlib": zlib.compress(page.body, 6),
+            "first_fetched_at": now,
+            "fetched_at": now,
+        }
+        for number, page in enumerate(pages, start=1)
+    ]
+    stmt = insert_for(session, table).values(rows)
+    body_changed = table.c.content_hash != stmt.excluded.content_hash
+    keep = {c: stmt.excluded[c] for c in ("url", "content_hash", "fetched_at")}
+    keep |= {c: case((body_changed, stmt.excluded[c]), else_=table.c[c]) for c in ("content_type", "body_zlib")}
+    session.execute(stmt.on_conflict_do_update(index_elements=["article_id", "source_hash", "page"], set_=keep))
+    if any(row["page"] not in before for row in rows):
+        return Outcome.INSERTED
+    if any(before[row["page"]] != row["content_hash"] for row in rows):
+        return Outcome.UPDATED
+    return Outcome.UNCHANGED
 
 
 def load_comment_pages(session: Session, article_id: int, source_url: str) -> list[bytes]:

@@ -7,17 +7,17 @@ for the other's commit and then sees its fingerprint. SQLite (embedded) runs one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from shared import models
 from shared.records import TagRecord
-from shared.store.graph import upsert_tag
-from shared.store.upsert import insert_for, insert_ignore, replace_article_rows
+from shared.store.graph import set_article_tags, upsert_tags
+from shared.store.upsert import insert_for, insert_missing, replace_article_rows, upsert_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,51 +40,101 @@ class KeywordRow:
     score: float
 
 
-def upsert_entity(session: Session, entity: EntityRow) -> int:
-    """The id of the entity with `entity.key`, inserted if new; new spellings are added to its aliases."""
-    entity_id = insert_ignore(
-        session,
-        models.Entity.__table__,
-        {"key": entity.key, "name": entity.name, "kind": entity.kind, "aliases": list(entity.aliases)},
-        ["key"],
-    )
-    if entity_id is not None:
-        return entity_id
-    row_id, aliases = session.execute(
-        select(models.Entity.id, models.Entity.aliases).where(models.Entity.key == entity.key)
-    ).one()
-    merged = list(dict.fromkeys([*(aliases or []), *entity.aliases]))
-    if merged != list(aliases or []):
-        session.execute(update(models.Entity).where(models.Entity.id == row_id).values(aliases=merged))
-    return row_id
+def upsert_entities(session: Session, entities: Sequence[EntityRow]) -> dict[str, int]:
+    """The ids of the entities by key, those not stored yet inserted in one statement in key order;
+    spellings not yet among a stored entity's aliases are added, its row locked (in key order) first
+    so that two workers adding different spellings at once both keep theirs."""
+    if not entities:
+        return {}
+    table = models.Entity.__table__
+    rows = [{"key": e.key, "name": e.name, "kind": e.kind, "aliases": list(e.aliases)} for e in entities]
+    insert_missing(session, table, rows, ["key"], ["id"])
+    keys = sorted({e.key for e in entities})
+    first: dict[str, EntityRow] = {}
+    given: dict[str, list[str]] = {}
+    for e in entities:
+        first.setdefault(e.key, e)
+        given.setdefault(e.key, []).extend(e.aliases)
+    stored = session.execute(select(table.c.key, table.c.id, table.c.aliases).where(table.c.key.in_(keys))).all()
+    ids = {key: entity_id for key, entity_id, _ in stored}
+    stale = [key for key, _, aliases in stored if not set(given[key]) <= set(aliases or [])]
+    if stale:
+        locked = session.execute(
+            select(table.c.key, table.c.aliases)
+            .where(table.c.key.in_(stale))
+            .order_by(table.c.key)
+            .with_for_update(key_share=True)
+        ).all()
+        merged = [
+            {
+                "key": key,
+                "name": first[key].name,
+                "kind": first[key].kind,
+                "aliases": list(dict.fromkeys([*(aliases or []), *given[key]])),
+            }
+            for key, aliases in locked
+        ]
+        upsert_rows(session, table, merged, ["key"], ["aliases"])
+    return ids
 
 
-def set_article_entities(session: Session, article_id: int, entities: Sequence[EntityRow]) -> int:
-    """Make the article's entity mentions exactly `entities` (entities themselves are shared)."""
-    rows = [{"entity_id": upsert_entity(session, e), "mentions": e.mentions} for e in entities]
+def set_article_entities(
+    session: Session, article_id: int, entities: Sequence[EntityRow], *, ids: Mapping[str, int] | None = None
+) -> int:
+    """Make the article's entity mentions exactly `entities` (entities themselves are shared); `ids`
+    are the entities' ids when the caller upserted them already, in its lock order."""
+    ids = ids if ids is not None else upsert_entities(session, entities)
+    rows = [{"entity_id": ids[e.key], "mentions": e.mentions} for e in entities]
     replace_article_rows(session, models.ArticleEntity.__table__, article_id, "entity_id", rows)
     return len(rows)
 
 
-def set_article_keywords(session: Session, article_id: int, keywords: Sequence[KeywordRow]) -> int:
-    """Make the article's key phrases exactly `keywords`, each a shared tag of kind 'topic'."""
-    rows = [
-        {
-            "tag_id": upsert_tag(session, TagRecord(key=k.key, name=k.phrase, raw=k.phrase, kind="topic")),
-            "score": k.score,
-        }
-        for k in keywords
-    ]
+def keyword_tags(keywords: Sequence[KeywordRow]) -> list[TagRecord]:
+    """The shared tags (of kind 'topic') key phrases are stored as."""
+    return [TagRecord(key=k.key, name=k.phrase, raw=k.phrase, kind="topic") for k in keywords]
+
+
+def set_article_keywords(
+    session: Session, article_id: int, keywords: Sequence[KeywordRow], *, ids: Mapping[str, int] | None = None
+) -> int:
+    """Make the article's key phrases exactly `keywords`, each a shared tag of kind 'topic'; `ids`
+    are the tags' ids when the caller upserted them already, in its lock order."""
+    ids = ids if ids is not None else upsert_tags(session, keyword_tags(keywords))
+    rows = [{"tag_id": ids[k.key], "score": k.score} for k in keywords]
     replace_article_rows(session, models.ArticleKeyword.__table__, article_id, "tag_id", rows)
     return len(rows)
 
 
+def set_enrichment(
+    session: Session,
+    article_id: int,
+    tags: Sequence[TagRecord],
+    entities: Sequence[EntityRow],
+    keywords: Sequence[KeywordRow],
+) -> None:
+    """Make the article's tags, entity mentions and key phrases exactly these, taking locks in the
+    order every enrich worker keeps: all shared tags (its own and its key phrases', one statement),
+    then shared entities, then the article's own rows. Two articles sharing tags and entities in
+    different orders are then stored at the same moment without a deadlock."""
+    tag_ids = upsert_tags(session, [*tags, *keyword_tags(keywords)])
+    entity_ids = upsert_entities(session, entities)
+    set_article_tags(session, article_id, tags, ids=tag_ids)
+    set_article_entities(session, article_id, entities, ids=entity_ids)
+    set_article_keywords(session, article_id, keywords, ids=tag_ids)
+
+
 def lock_bands(session: Session, bands: Sequence[int]) -> None:
-    """Serialise fingerprint writes that share a band (Postgres advisory transaction locks)."""
-    if session.get_bind().dialect.name != "postgresql":
+    """Serialise fingerprint writes that share a band (Postgres advisory transaction locks, taken in
+    band order by one statement)."""
+    if session.get_bind().dialect.name != "postgresql" or not bands:
         return
-    for band in sorted(set(bands)):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": band})
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(band) FROM unnest(CAST(:bands AS bigint[])) WITH ORDINALITY AS b(band, n)"
+            " ORDER BY n"
+        ),
+        {"bands": sorted(set(bands))},
+    )
 
 
 def candidate_signatures(session: Session, article_id: int, bands: Sequence[int]) -> list[tuple[int, list[int]]]:
@@ -121,8 +171,8 @@ def set_fingerprint(
             set_={"signature": list(signature), "shingles": shingles, "content_hash": digest},
         )
     )
-    for band in sorted(set(bands)):
-        session.execute(insert_for(session, models.FingerprintBand.__table__).values(article_id=article_id, band=band))
+    rows = [{"article_id": article_id, "band": band} for band in bands]
+    insert_missing(session, models.FingerprintBand.__table__, rows, ["article_id", "band"], ["id"])
     return True
 
 

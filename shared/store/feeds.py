@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared.models import Feed, utcnow
-from shared.store.upsert import insert_ignore
+from shared.store.upsert import insert_missing, update_locked
 from shared.urls import canonicalize_url, url_hash
 
 # After this many failures in a row a feed is parked: no longer polled until re-added.
@@ -28,21 +29,25 @@ class FeedAdded:
 
 def add_feed(session: Session, url: str, *, kind: str = "feed") -> FeedAdded:
     """Register a feed once; adding it again un-parks it and makes it due now."""
-    canonical = canonicalize_url(url)
-    key = url_hash(canonical)
+    return add_feeds(session, [url], kind=kind)[0]
+
+
+def add_feeds(session: Session, urls: Sequence[str], *, kind: str = "feed") -> list[FeedAdded]:
+    """Register feeds, each once, in one insert in URL-hash order; one answer per URL given, in order.
+    Known feeds that were parked are un-parked and due now (their rows locked in id order first)."""
+    canonical = [canonicalize_url(u) for u in urls]
+    keys = {c: url_hash(c) for c in canonical}
     now = utcnow()
-    new_id = insert_ignore(
-        session,
-        Feed.__table__,
-        {"url": canonical, "url_hash": key, "kind": kind, "next_check_at": now, "created_at": now},
-        ["url_hash"],
-    )
-    if new_id is not None:
-        return FeedAdded(new_id, canonical, True)
-    feed = session.execute(select(Feed).where(Feed.url_hash == key)).scalar_one()
-    if feed.parked:
-        feed.parked, feed.error_count, feed.next_check_at = False, 0, now
-    return FeedAdded(feed.id, canonical, False)
+    unparked = {"parked": False, "error_count": 0, "next_check_at": now}
+    update_locked(session, Feed.__table__, unparked, Feed.url_hash.in_(list(keys.values())), Feed.parked.is_(True))
+    rows = [
+        {"url": c, "url_hash": key, "kind": kind, "next_check_at": now, "created_at": now} for c, key in keys.items()
+    ]
+    new = {h: i for i, h in insert_missing(session, Feed.__table__, rows, ["url_hash"], ["id", "url_hash"])}
+    ids = dict(new)
+    known = [h for h in keys.values() if h not in new]
+    ids.update(session.execute(select(Feed.url_hash, Feed.id).where(Feed.url_hash.in_(known))).all())
+    return [FeedAdded(ids[keys[c]], c, new.pop(keys[c], None) is not None) for c in canonical]
 
 
 def find_feed(session: Session, url: str) -> Feed | None:
@@ -53,7 +58,8 @@ def find_feed(session: Session, url: str) -> Feed | None:
 def make_due(session: Session, feed_ids: list[int]) -> None:
     """Make feeds due for a poll now."""
     if feed_ids:
-        session.execute(update(Feed).where(Feed.id.in_(feed_ids)).values(next_check_at=utcnow(), dispatched_at=None))
+        due_now = {"next_check_at": utcnow(), "dispatched_at": None}
+        update_locked(session, Feed.__table__, due_now, Feed.id.in_(feed_ids))
 
 
 def list_feeds(session: Session) -> list[Feed]:
@@ -80,7 +86,7 @@ def due_feeds(session: Session, *, stale_after: timedelta, limit: int = 500) -> 
 def mark_feeds_dispatched(session: Session, feed_ids: list[int]) -> None:
     """Stamp feeds as handed to a worker now."""
     if feed_ids:
-        session.execute(update(Feed).where(Feed.id.in_(feed_ids)).values(dispatched_at=utcnow()))
+        update_locked(session, Feed.__table__, {"dispatched_at": utcnow()}, Feed.id.in_(feed_ids))
 
 
 def record_feed_success(

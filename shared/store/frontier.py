@@ -10,9 +10,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import get_settings
+from shared.errors import InvalidURLError
 from shared.models import Article, Url, utcnow
 from shared.repoll import RepollPolicy
-from shared.store.upsert import insert_ignore
+from shared.store.upsert import KEYS_PER_STATEMENT, insert_missing, key_in, update_locked
 from shared.urls import canonicalize_url, url_hash, url_host
 
 # The stage that works on a URL in each state, and so the task the sweep re-publishes.
@@ -41,16 +42,39 @@ def enqueue_url(
 ) -> Enqueued:
     """Queue a URL once: a URL already known keeps its row and state (a re-poll schedule given
     for it replaces its own). Raises InvalidURLError."""
-    canonical = canonicalize_url(url)
-    key = url_hash(canonical)
+    return enqueue_urls(
+        session, [url], source=source, feed_id=feed_id, depth=depth, priority=priority, repoll_schedule=repoll_schedule
+    )[0]
+
+
+def enqueue_urls(
+    session: Session,
+    urls: Iterable[str],
+    *,
+    source: str = "cli",
+    feed_id: int | None = None,
+    depth: int = 0,
+    priority: int = 0,
+    repoll_schedule: str | None = None,
+    skip_invalid: bool = False,
+) -> list[Enqueued]:
+    """Queue a batch of URLs, each once: those not stored yet (looked up first, without locks) are
+    inserted by one set-based statement taking its locks in URL-hash order, so that batches that
+    overlap in any order never deadlock. One answer per URL given, in order, `created` only for the
+    first mention of a URL this call inserted. A re-poll schedule given replaces the one of URLs
+    already known. Raises InvalidURLError, or skips invalid URLs with `skip_invalid` (feed entries)."""
+    canonical = _canonical_urls(urls, skip_invalid)
+    keys = {c: url_hash(c) for c in canonical}
+    scheduled: set[int] = set()
+    if repoll_schedule is not None:
+        scheduled = _set_repoll_schedule(session, list(keys.values()), repoll_schedule)
+    ids = _ids_by_hash(session, list(keys.values()))
     now = utcnow()
-    new_id = insert_ignore(
-        session,
-        Url.__table__,
+    missing = [
         {
-            "url": canonical,
+            "url": c,
             "url_hash": key,
-            "host": url_host(canonical),
+            "host": url_host(c),
             "state": "queued",
             "source": source,
             "feed_id": feed_id,
@@ -60,20 +84,61 @@ def enqueue_url(
             "created_at": now,
             "updated_at": now,
             "dispatched_at": now,
-        },
-        ["url_hash"],
-    )
-    if new_id is not None:
-        return Enqueued(new_id, canonical, True)
-    existing = session.execute(select(Url.id).where(Url.url_hash == key)).scalar_one()
-    if repoll_schedule is not None:
-        session.execute(update(Url).where(Url.id == existing).values(repoll_schedule=repoll_schedule))
-    return Enqueued(existing, canonical, False)
+        }
+        for c, key in keys.items()
+        if key not in ids
+    ]
+    new = {h: i for i, h in insert_missing(session, Url.__table__, missing, ["url_hash"], ["id", "url_hash"])}
+    ids |= new
+    ids |= _ids_by_hash(session, [h for h in keys.values() if h not in ids])  # inserted meanwhile by others
+    late = [ids[h] for h in keys.values() if h not in new and ids[h] not in scheduled]
+    if repoll_schedule is not None and late:
+        # Inserted by another writer after the schedule update and before our insert (rare).
+        update_locked(session, Url.__table__, {"repoll_schedule": repoll_schedule}, key_in(session, Url.id, late))
+    answers = []
+    for c in canonical:
+        key = keys[c]
+        answers.append(Enqueued(ids[key], c, new.pop(key, None) is not None))
+    return answers
 
 
-def enqueue_urls(session: Session, urls: Iterable[str], **kwargs: object) -> list[Enqueued]:
-    """Queue several URLs (see enqueue_url); the caller validates them first."""
-    return [enqueue_url(session, u, **kwargs) for u in urls]  # type: ignore[arg-type]
+def _canonical_urls(urls: Iterable[str], skip_invalid: bool) -> list[str]:
+    """The canonical form of each URL, in order; invalid ones raise, or are left out."""
+    out = []
+    for url in urls:
+        try:
+            out.append(canonicalize_url(url))
+        except InvalidURLError:
+            if not skip_invalid:
+                raise
+    return out
+
+
+def _set_repoll_schedule(session: Session, keys: list[str], schedule: str) -> set[int]:
+    """Give the stored URLs among `keys` this re-poll schedule; returns their ids. Done before the
+    batch's inserts, so the transaction waits on row locks (held by stages working on those URLs)
+    while it holds no insert that such a stage could be waiting on."""
+    stored = sorted(_ids_by_hash(session, keys).values())
+    done: set[int] = set()
+    for piece in range(0, len(stored), KEYS_PER_STATEMENT):
+        chosen = key_in(session, Url.id, stored[piece : piece + KEYS_PER_STATEMENT])
+        done.update(update_locked(session, Url.__table__, {"repoll_schedule": schedule}, chosen))
+    return done
+
+
+def _ids_by_hash(session: Session, keys: list[str]) -> dict[str, int]:
+    """The ids of the stored URLs among these URL hashes."""
+    ids: dict[str, int] = {}
+    for piece in range(0, len(keys), KEYS_PER_STATEMENT):
+        chosen = key_in(session, Url.url_hash, keys[piece : piece + KEYS_PER_STATEMENT])
+        ids.update(session.execute(select(Url.url_hash, Url.id).where(chosen)).all())
+    return ids
+
+
+def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """The canonical forms of those of `urls` (canonical already) that are in the frontier."""
+    by_hash = {url_hash(u): u for u in urls}
+    return {by_hash[h] for h in _ids_by_hash(session, list(by_hash))}
 
 
 def get_url(session: Session, url_id: int, *, lock: bool = False) -> Url | None:
@@ -127,8 +192,8 @@ def _schedule_repoll(session: Session, url_id: int, now: datetime) -> None:
 
 
 def claim_due_repolls(session: Session, *, limit: int = 500) -> list[int]:
-    """Move re-polls that are due from `done` back to `queued` and return their ids. The state check
-    in the UPDATE makes two schedulers racing on one row claim it once."""
+    """Move re-polls that are due from `done` back to `queued` and return their ids. The rows are
+    locked in id order and re-checked, so two schedulers racing on a row claim it once."""
     now = utcnow()
     due = list(
         session.execute(
@@ -138,34 +203,34 @@ def claim_due_repolls(session: Session, *, limit: int = 500) -> list[int]:
             .limit(limit)
         ).scalars()
     )
-    claimed = []
-    for url_id in due:
-        result = session.execute(
-            update(Url)
-            .where(Url.id == url_id, Url.state == "done")
-            .values(
-                state="queued",
-                repoll_at=None,
-                repoll_count=Url.repoll_count + 1,
-                poll_changed=False,
-                dispatched_at=now,
-                updated_at=now,
-            )
-        )
-        if result.rowcount == 1:
-            claimed.append(url_id)
-    return claimed
+    if not due:
+        return []
+    claimed = update_locked(
+        session,
+        Url.__table__,
+        {
+            "state": "queued",
+            "repoll_at": None,
+            "repoll_count": Url.repoll_count + 1,
+            "poll_changed": False,
+            "dispatched_at": now,
+            "updated_at": now,
+        },
+        Url.id.in_(due),
+        Url.state == "done",
+    )
+    return sorted(claimed, key=due.index)
 
 
 def request_repoll(session: Session, url_ids: list[int] | None = None) -> int:
     """Make re-polls due now: of these URLs (failed ones get a fresh try), or of every stored page
     still on a schedule. A page whose schedule had stopped starts again. Returns how many."""
-    stmt = update(Url).values(state="done", repoll_at=utcnow(), unchanged_polls=0, stage_attempts=0)
     if url_ids is None:
-        stmt = stmt.where(Url.state == "done", Url.repoll_at.is_not(None))
+        where = (Url.state == "done", Url.repoll_at.is_not(None))
     else:
-        stmt = stmt.where(Url.id.in_(url_ids), Url.state.in_(FINAL_STATES))
-    return session.execute(stmt).rowcount
+        where = (Url.id.in_(url_ids), Url.state.in_(FINAL_STATES))
+    values = {"state": "done", "repoll_at": utcnow(), "unchanged_polls": 0, "stage_attempts": 0}
+    return len(update_locked(session, Url.__table__, values, *where))
 
 
 def record_attempt_failure(
@@ -236,7 +301,7 @@ def due_for_dispatch(session: Session, *, stale_after: timedelta, limit: int = 5
 def mark_dispatched(session: Session, url_ids: list[int]) -> None:
     """Stamp items as published now, so the sweep leaves them alone for a while."""
     if url_ids:
-        session.execute(update(Url).where(Url.id.in_(url_ids)).values(dispatched_at=utcnow(), next_due_at=None))
+        update_locked(session, Url.__table__, {"dispatched_at": utcnow(), "next_due_at": None}, Url.id.in_(url_ids))
 
 
 def state_counts(session: Session) -> dict[str, int]:

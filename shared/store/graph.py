@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared import models
 from shared.models import utcnow
 from shared.records import LinkEdge, TagRecord
-from shared.store.upsert import insert_for, insert_ignore, replace_article_rows
+from shared.store.upsert import insert_for, insert_ignore, insert_missing, replace_article_rows, upsert_rows
 
 
-def upsert_tag(session: Session, tag: TagRecord) -> int:
-    """The id of the tag with `tag.key`, inserted if new; a known tag without a kind takes this one's."""
-    tag_id = insert_ignore(session, models.Tag.__table__, {"key": tag.key, "name": tag.name, "kind": tag.kind}, ["key"])
-    if tag_id is not None:
-        return tag_id
-    tag_id = session.execute(select(models.Tag.id).where(models.Tag.key == tag.key)).scalar_one()
-    if tag.kind is not None:
-        session.execute(
-            update(models.Tag).where(models.Tag.id == tag_id, models.Tag.kind.is_(None)).values(kind=tag.kind)
-        )
-    return tag_id
+def upsert_tags(session: Session, tags: Sequence[TagRecord]) -> dict[str, int]:
+    """The ids of the tags by key, those not stored yet inserted in one statement in key order; a
+    known tag without a kind takes the first kind given for it (those rows updated in key order too)."""
+    if not tags:
+        return {}
+    table = models.Tag.__table__
+    rows = [{"key": t.key, "name": t.name, "kind": t.kind} for t in tags]
+    insert_missing(session, table, rows, ["key"], ["id"])
+    stored = session.execute(
+        select(models.Tag.key, models.Tag.id, models.Tag.kind).where(models.Tag.key.in_(sorted({t.key for t in tags})))
+    ).all()
+    with_kind: dict[str, TagRecord] = {}
+    for t in tags:
+        if t.kind is not None:
+            with_kind.setdefault(t.key, t)
+    kinds = [
+        {"key": key, "name": with_kind[key].name, "kind": with_kind[key].kind}
+        for key, _, kind in stored
+        if kind is None and key in with_kind
+    ]
+    if kinds:
+        upsert_rows(session, table, kinds, ["key"], ["kind"], where=table.c.kind.is_(None))
+    return {key: tag_id for key, tag_id, _ in stored}
 
 
-def set_article_tags(session: Session, article_id: int, tags: Sequence[TagRecord]) -> int:
-    """Make the article's tag set exactly `tags` (tags themselves are shared and never removed)."""
-    rows = [{"tag_id": upsert_tag(session, tag), "raw": tag.raw} for tag in tags]
+def set_article_tags(
+    session: Session, article_id: int, tags: Sequence[TagRecord], *, ids: Mapping[str, int] | None = None
+) -> int:
+    """Make the article's tag set exactly `tags` (tags themselves are shared and never removed);
+    `ids` are the tags' ids when the caller upserted them already, in its lock order."""
+    ids = ids if ids is not None else upsert_tags(session, tags)
+    rows = [{"tag_id": ids[tag.key], "raw": tag.raw} for tag in tags]
     replace_article_rows(session, models.ArticleTag.__table__, article_id, "tag_id", rows)
     return len(rows)
 
@@ -36,22 +52,22 @@ def set_article_tags(session: Session, article_id: int, tags: Sequence[TagRecord
 def set_article_links(
     session: Session, article_id: int, links: Sequence[LinkEdge], *, exact_kinds: Iterable[str] = ()
 ) -> None:
-    """Upsert the article's outgoing edges on (article, target, kind); edges of `exact_kinds` that are
-    no longer in `links` are removed (the page dropped them), so a re-parse leaves the set exact."""
-    for position, link in enumerate(links):
-        stmt = insert_for(session, models.Link.__table__).values(
-            article_id=article_id,
-            kind=link.kind,
-            position=position,
-            anchor=link.anchor,
-            target_url=link.target_url,
-            target_hash=link.target_hash,
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["article_id", "target_hash", "kind"], set_={"anchor": link.anchor, "position": position}
-            )
-        )
+    """Upsert the article's outgoing edges on (article, target, kind) in one statement; edges of
+    `exact_kinds` that are no longer in `links` are removed (the page dropped them), so a re-parse
+    leaves the set exact. The links stage locks the rows first (`lock_links`)."""
+    rows = [
+        {
+            "article_id": article_id,
+            "kind": link.kind,
+            "position": position,
+            "anchor": link.anchor,
+            "target_url": link.target_url,
+            "target_hash": link.target_hash,
+        }
+        for position, link in enumerate(links)
+    ]
+    if rows:
+        upsert_rows(session, models.Link.__table__, rows, ["article_id", "target_hash", "kind"], ["anchor", "position"])
     for kind in exact_kinds:
         keep = [link.target_hash for link in links if link.kind == kind]
         session.execute(
@@ -61,6 +77,24 @@ def set_article_links(
         )
 
 
+def lock_links(session: Session, article_id: int, canonical_hash: str, alias_hashes: Sequence[str] = ()) -> list[int]:
+    """Lock every link row the links stage of this article may write, in (article, target, kind)
+    order: its own edges and the unresolved edges of other articles that point at it. Two articles
+    that link each other are resolved at the same moment without a deadlock this way. Returns the
+    ids of those other articles' edges (what `resolve_links` may point at this article)."""
+    hashes = {canonical_hash, *alias_hashes}
+    hashes |= set(session.execute(select(models.Url.url_hash).where(models.Url.article_id == article_id)).scalars())
+    link = models.Link
+    waiting = (link.target_hash.in_(hashes), link.target_article_id.is_(None), link.article_id != article_id)
+    rows = session.execute(
+        select(link.id, link.article_id)
+        .where(or_(link.article_id == article_id, and_(*waiting)))
+        .order_by(link.article_id, link.target_hash, link.kind)
+        .with_for_update()
+    ).all()
+    return [link_id for link_id, owner in rows if owner != article_id]
+
+
 def resolve_links(
     session: Session,
     article_id: int,
@@ -68,6 +102,7 @@ def resolve_links(
     *,
     alias_hashes: Sequence[str] = (),
     target_variants: dict[str, str] | None = None,
+    waiting: Sequence[int] | None = None,
 ) -> tuple[int, int]:
     """Point edges at stored articles, both ways: this article's edges to targets already stored,
     and older edges that were waiting for this article. Returns (outgoing, incoming) resolved.
@@ -75,14 +110,17 @@ def resolve_links(
     A target matches an article by canonical URL, by the URL as linked when the frontier row of that
     URL led to the article (redirects, short links), or by `target_variants` (target hash -> the hash
     of its trailing-slash twin). Incoming edges match `canonical_hash` and `alias_hashes` (the twin of
-    this article's URL, and the URLs the frontier followed to it)."""
+    this article's URL, and the URLs the frontier followed to it); `waiting` are their ids when the
+    caller locked them already (`lock_links`), else they are locked here."""
+    if waiting is None:
+        waiting = lock_links(session, article_id, canonical_hash, alias_hashes)
     now = utcnow()
-    outgoing = 0
     pending = session.execute(
-        select(models.Link.id, models.Link.target_hash).where(
-            models.Link.article_id == article_id, models.Link.target_article_id.is_(None)
-        )
+        select(models.Link.id, models.Link.target_hash)
+        .where(models.Link.article_id == article_id, models.Link.target_article_id.is_(None))
+        .order_by(models.Link.id)
     ).all()
+    resolved: list[dict[str, object]] = []
     if pending:
         wanted = {h for _, h in pending} | set((target_variants or {}).values())
         by_hash = dict(
@@ -107,27 +145,25 @@ def resolve_links(
                 or (by_hash.get(variant) if variant else None)
                 or (via_frontier.get(variant) if variant else None)
             )
-            if target is None or target == article_id:
-                continue
-            session.execute(
-                update(models.Link).where(models.Link.id == link_id).values(target_article_id=target, resolved_at=now)
-            )
-            outgoing += 1
-    incoming_hashes = {canonical_hash, *alias_hashes}
-    incoming_hashes |= set(
-        session.execute(select(models.Url.url_hash).where(models.Url.article_id == article_id)).scalars()
-    )
-    incoming = session.execute(
-        update(models.Link)
-        .where(
-            models.Link.target_hash.in_(incoming_hashes),
-            models.Link.target_article_id.is_(None),
-            models.Link.article_id != article_id,
+            if target is not None and target != article_id:
+                resolved.append({"link_id": link_id, "target": target})
+    if resolved:
+        table = models.Link.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("link_id"))
+            .values(target_article_id=bindparam("target"), resolved_at=now)
         )
-        .values(target_article_id=article_id, resolved_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return outgoing, incoming
+        session.execute(stmt.execution_options(synchronize_session=False), resolved)
+    incoming = 0
+    if waiting:
+        incoming = session.execute(
+            update(models.Link)
+            .where(models.Link.id.in_(waiting), models.Link.target_article_id.is_(None))
+            .values(target_article_id=article_id, resolved_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return len(resolved), incoming
 
 
 def unresolved_targets(session: Session, article_id: int, kinds: Sequence[str] = ("related",)) -> list[str]:

@@ -1,13 +1,23 @@
-"""Dialect-aware INSERT ... ON CONFLICT for Postgres and SQLite."""
+"""Dialect-aware INSERT ... ON CONFLICT for Postgres and SQLite, and the lock order every writer keeps.
+
+Lock order: a transaction that writes several rows of a table takes their locks in one global order,
+the natural key's (rows of a batch are sorted by it and written by one set-based statement), or the
+id's when it updates rows it found by a query (`update_locked`). Two writers whose rows overlap then
+wait for each other at most once and never deadlock. Each stage writes its tables in a fixed order
+too (enrich: tags, then entities, then the article's own rows, then fingerprint bands).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, Row, any_, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import sqltypes
 
 
 class Outcome(StrEnum):
@@ -35,12 +45,114 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     return result.scalar_one_or_none()
 
 
+def in_key_order(rows: Sequence[dict[str, Any]], keys: Sequence[str], *, last_wins: bool) -> list[dict[str, Any]]:
+    """One row per natural key (the last given or the first, as the caller's statement would keep),
+    sorted by the key: the order every writer of the table takes its row locks in."""
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if last_wins or key not in by_key:
+            by_key[key] = row
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]] | None]:
+    """An INSERT of `rows` in their order, and the parameters to run it with. On Postgres it is one
+    statement over one array per column (`INSERT ... SELECT FROM unnest(...) WITH ORDINALITY ORDER BY`),
+    whatever the number of rows: a VALUES list of 1,000 rows has ~12,000 placeholders, which the
+    driver spends longer converting than the database spends inserting. SQLite gets multi-row VALUES
+    (SQLAlchemy's "insertmanyvalues" pages, in order)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return sqlite.insert(table), rows
+    names = list(rows[0])
+    arrays, picked = [], {}
+    for name in names:
+        column_type = table.c[name].type
+        values = [row[name] for row in rows]
+        is_json = isinstance(column_type, sqltypes.JSON)
+        if all(v == values[0] for v in values):  # one value for the whole batch (a source, a time): a scalar
+            picked[name] = cast(literal(values[0], column_type), column_type)
+        elif is_json:  # JSON arrays travel as text and are cast back
+            arrays.append((name, cast([json.dumps(v) for v in values], postgresql.ARRAY(sqltypes.Text()))))
+        else:
+            arrays.append((name, cast(values, postgresql.ARRAY(column_type))))
+    if not arrays:  # a single row (rows of a batch differ at least in their key)
+        return postgresql.insert(table).from_select(names, select(*(picked[n] for n in names))), None
+    varying = [name for name, _ in arrays]
+    source = func.unnest(*(a for _, a in arrays)).table_valued(*varying, with_ordinality="ordinality").render_derived()
+    for name in varying:
+        is_json = isinstance(table.c[name].type, sqltypes.JSON)
+        picked[name] = cast(source.c[name], postgresql.JSONB) if is_json else source.c[name]
+    query = select(*(picked[n] for n in names)).select_from(source).order_by(source.c.ordinality)
+    return postgresql.insert(table).from_select(names, query), None
+
+
+def insert_missing(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str], returning: Sequence[str]
+) -> list[Row[Any]]:
+    """Insert the rows whose natural key (`keys`) is not stored yet, in one statement in key order, and
+    return the `returning` columns of those inserted (a key given twice: the first row counts).
+    Stored rows are not locked: a writer waits only on keys another writer is inserting right now."""
+    ordered = in_key_order(rows, keys, last_wins=False)
+    if not ordered:
+        return []
+    stmt, params = _insert_rows(session, table, ordered)
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(keys)).returning(*(table.c[c] for c in returning))
+    return list(session.execute(stmt, params).all())
+
+
+def upsert_rows(
+    session: Session,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> None:
+    """Insert rows, or set the `update` columns of the stored row of each natural key to the given
+    values (only where the stored row meets `where`, when given); one statement in key order
+    (a key given twice: the last row counts)."""
+    ordered = in_key_order(rows, keys, last_wins=True)
+    if not ordered:
+        return
+    stmt, params = _insert_rows(session, table, ordered)
+    changes = {c: stmt.excluded[c] for c in update}
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes, where=where)
+    session.execute(stmt.returning(table.c.id), params).all()
+
+
+# Most keys one `key_in` condition carries: SQLite allows 32,766 parameters per statement.
+KEYS_PER_STATEMENT = 10_000
+
+
+def key_in(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as one array parameter on Postgres (`= ANY(:array)`: a list of 1,000
+    placeholders costs the driver more than the lookup) and a plain IN list on SQLite; callers pass
+    at most KEYS_PER_STATEMENT values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def update_locked(session: Session, table: Any, values: dict[str, Any], *where: ColumnElement[bool]) -> list[int]:
+    """Set `values` on the rows matching `where`, having locked them in id order first (Postgres;
+    SQLite has a single writer anyway), so that the UPDATE takes no locks in an order of its own.
+    Returns the ids of the rows changed."""
+    locked = select(table.c.id).where(*where).order_by(table.c.id).with_for_update()
+    ids = list(session.execute(locked).scalars())
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        chosen = key_in(session, table.c.id, ids[start : start + KEYS_PER_STATEMENT])
+        session.execute(update(table).where(chosen).values(**values).execution_options(synchronize_session=False))
+    return ids
+
+
 def replace_article_rows(session: Session, table: Any, article_id: int, key: str, rows: list[dict[str, Any]]) -> None:
     """Make an article's rows of `table` (unique on article_id and `key`) exactly `rows`, in order:
-    rows no longer listed are deleted, the others upserted with their position."""
+    rows no longer listed are deleted, the others upserted with their position in one statement."""
     session.execute(delete(table).where(table.c.article_id == article_id, table.c[key].not_in([r[key] for r in rows])))
-    for position, row in enumerate(rows):
-        values = {"article_id": article_id, "position": position, **row}
-        changed = {name: value for name, value in values.items() if name not in ("article_id", key)}
-        stmt = insert_for(session, table).values(**values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["article_id", key], set_=changed))
+    if not rows:
+        return
+    values = [{"article_id": article_id, "position": position, **row} for position, row in enumerate(rows)]
+    changed = [name for name in values[0] if name not in ("article_id", key)]
+    upsert_rows(session, table, values, ["article_id", key], changed)

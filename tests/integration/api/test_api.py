@@ -12,6 +12,7 @@ from services.api.app import create_app
 from shared import models
 from shared.config import Settings
 from shared.db import session_scope
+from shared.errors import WriteConflictError
 from shared.records import LinkEdge, TagRecord
 from shared.store import articles, frontier, graph
 from shared.urls import url_hash
@@ -373,3 +374,20 @@ def test_search_on_sqlite_embedded_mode(sqlite_url):
             assert client.get("/search", params={"q": odd}).status_code == 200, odd
         queued = client.post("/urls", json={"url": "https://example.com/n"}, headers=AUTH).json()
         assert (queued["queued"], queued["published"]) == (1, False)
+
+
+def test_a_write_conflict_is_503_write_conflict_not_store_unavailable(settings):
+    app = create_app(settings)
+
+    @app.get("/conflict")
+    def conflict() -> None:
+        raise WriteConflictError(detail="deadlock detected")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/conflict")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    assert answer.json() == {
+        "error": "write_conflict",
+        "detail": "the write collided with concurrent writes and was rolled back; nothing was stored; try again",
+        "problems": [],
+    }
