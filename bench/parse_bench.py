@@ -36,7 +36,9 @@ LAYERS = (
     ("body", "profile_body"), ("dates", "find_published"), ("dates", "_from_htmldate"),
     ("comments", "generic_comments"), ("comments", "profile_comments"), ("comments", "find_widgets"),
     ("images", "generic_images"), ("images", "profile_images"), ("tags", "generic_tags"),
-    ("links", "generic_related"),
+    ("links", "generic_related"), ("links", "body_links"), ("body", "drop_signup_blocks"),
+    ("body", "drop_embedded_blocks"), ("body", "drop_page_furniture"), ("metadata", "byline_elements"),
+    ("comment_json", "find_comment_sources"), ("article", "_find_text"),
 )  # fmt: skip
 
 

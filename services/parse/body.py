@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.text import element_text, normalize_space
-from services.parse.tree import select
+from services.parse.tree import select, select_marked
 
 LOGGER = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def find_lead(
     """
     if marks is not None and not has_description and not _LEAD_MARK.search(marks) and not _GU_NAME(root):
         return None
-    for element in select(root, ", ".join(_LEAD_SELECTORS)):  # one query; document order
+    for element in select_marked(root, _LEAD_SELECTORS, marks):  # one query; document order
         if True:
             if element.tag in {"meta", "body", "html", "article", "main", "section"} or _in_boilerplate(element):
                 continue
