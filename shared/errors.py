@@ -118,3 +118,9 @@ class ProviderError(NewsflowError):
     @property
     def transient(self) -> bool:  # type: ignore[override]
         return self.reason in TRANSIENT_PROVIDER_REASONS
+
+
+def expect_shape(condition: bool, provider: str, what: str) -> None:
+    """provider_changed unless `condition`: the platform's answer lacks what newsflow reads (`what`)."""
+    if not condition:
+        raise ProviderError("provider_changed", f"{provider}'s answer has no {what}")

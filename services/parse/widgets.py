@@ -139,6 +139,7 @@ _SCRIPT_WIDGETS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str
 
 # --- each platform's thread, as its embed reads it ---------------------------------------------------
 
+
 def find_comment_threads(root: HtmlElement, page_url: str, widgets: list[CommentWidget]) -> list[CommentSource]:
     """One `CommentSource` per platform thread the page embeds, with the identifiers its embed uses;
     a platform whose identifiers are not all on the page gives none (nothing to ask for). Facebook's

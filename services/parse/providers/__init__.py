@@ -1,0 +1,94 @@
+"""Comment platforms' answers, mapped to comment records: one small pure module per platform.
+
+Each reads the answers ingest fetched for one thread (services/ingest/providers says which requests
+those were) and returns the thread's comments in the platform's order, threaded (`parent_id`,
+`reply_to_author`), with their text as the page would show it (paragraphs "\\n\\n", line breaks
+"\\n"), posted and edited times with their offset, deleted and moderation state and like counts,
+and whether the round is complete (a round cut short by the request bound marks nothing gone). An
+answer without what the module reads is `ProviderError("provider_changed")`: a platform that changes
+its format fails loudly rather than reading as an empty thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.parse.comment_json import comment_text
+from services.parse.text import clean_or_none
+from shared.errors import ProviderError
+from shared.records import Comment
+
+# A stored answer: the URL it came from (a POST's with what it asked as a #fragment) and its body.
+Page = tuple[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadComments:
+    """A thread's comments as one round read them; `complete` is False when the round stopped
+    before the platform's last page (the comments it did not list may still be there)."""
+
+    comments: tuple[Comment, ...]
+    complete: bool = True
+
+
+def load(provider: str, body: bytes) -> Any:
+    """A stored answer's JSON; provider_changed when it is not JSON."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ProviderError("provider_changed", f"a stored {provider} answer is not JSON") from None
+
+
+def html_text(value: Any) -> str:
+    """A platform's HTML comment body as text, line structure kept."""
+    return comment_text(value, "html")
+
+
+def count(value: Any) -> int | None:
+    """A like count, when the platform gives a number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def name(value: Any) -> str | None:
+    """A display name, whitespace normalised."""
+    return clean_or_none(value) if isinstance(value, str) else None
+
+
+def epoch(seconds: Any) -> datetime | None:
+    """An epoch time in seconds as an aware UTC datetime (None for anything else)."""
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def iso_time(value: Any) -> datetime | None:
+    """An ISO 8601 time; one without an offset is UTC (platform APIs speak UTC)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def threaded(comments: Iterable[Comment]) -> tuple[Comment, ...]:
+    """The comments once each (the first listing wins: pages shift while a thread grows), with every
+    reply's `reply_to_author` named from its parent when the round listed the parent."""
+    merged: dict[str, Comment] = {}
+    for comment in comments:
+        merged.setdefault(comment.id, comment)
+    return tuple(
+        dataclasses.replace(c, reply_to_author=merged[c.parent_id].author)
+        if c.parent_id in merged and c.reply_to_author is None
+        else c
+        for c in merged.values()
+    )
