@@ -11,13 +11,14 @@ fetcher waits) is `rate_limited` with its Retry-After; the walks raise `provider
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from services.ingest.fetch import Fetcher, parse_retry_after
-from services.ingest.providers import Answer, ApiRequest, NoThreadError, Walk
+from services.ingest.providers import Answer, ApiRequest, AskInsteadError, NoThreadError, Walk
 from services.ingest.providers.coral import CoralWalk
 from services.ingest.providers.disqus import DisqusWalk
 from services.ingest.providers.openweb import OpenWebWalk
@@ -66,6 +67,8 @@ def walk_thread(walk: Walk, max_requests: int, send: Callable[[ApiRequest], Answ
             follow = walk.follow(request, answer)
         except NoThreadError:
             return []
+        except AskInsteadError as instead:
+            follow, request = instead.requests, dataclasses.replace(request, keep=False)
         if request.keep:
             stored = _redacted(request.url) + (f"#{request.label}" if request.label else "")
             pages.append(FetchedPage(stored, "application/json", answer.body))

@@ -57,6 +57,15 @@ class NoThreadError(Exception):
     """The platform has no thread for these identifiers yet (nobody has commented): an empty round."""
 
 
+class AskInsteadError(Exception):
+    """The answer is not part of the thread (a persisted query the tenant does not know): drop it and
+    ask `requests` instead."""
+
+    def __init__(self, requests: list[ApiRequest]):
+        super().__init__(f"{len(requests)} other request(s)")
+        self.requests = requests
+
+
 class Walk(Protocol):
     """How one platform's thread is read: the first requests, then the requests each answer leads to."""
 

@@ -27,8 +27,17 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
-from services.ingest.providers import Answer, ApiRequest, NoThreadError, document, json_body, with_query
+from services.ingest.providers import (
+    Answer,
+    ApiRequest,
+    AskInsteadError,
+    NoThreadError,
+    document,
+    json_body,
+    with_query,
+)
 from shared.config import Settings
 from shared.errors import ProviderError, expect_shape
 from shared.records import CommentSource
@@ -78,7 +87,7 @@ class CoralWalk:
                     " (PERSISTED_QUERY_NOT_FOUND) and NEWSFLOW_CORAL_TOKEN is not set",
                 )
             self.raw = True
-            return [self._page(None)]
+            raise AskInsteadError([self._page(None)])
         if codes & AUTH_CODES:
             raise ProviderError("provider_auth", f"Coral refused the query: {', '.join(sorted(codes))}")
         if "STORY_NOT_FOUND" in codes:
@@ -110,7 +119,7 @@ class CoralWalk:
             }
             body = json_body({"query": QUERY, "variables": variables, "operationName": "NewsflowStory"})
             headers = (("Authorization", f"Bearer {self.settings.coral_token}"), ("Content-Type", "application/json"))
-            label = f"after={after}" if after else ""
+            label = urlencode({"after": after}) if after else ""
             return ApiRequest(self.endpoint, method="POST", body=body, headers=headers, label=label)
         variables = {
             "storyID": thread.get("story_id"),
