@@ -199,6 +199,8 @@ def _viafoura_thread(root: HtmlElement, page_url: str) -> CommentSource | None:
 
 
 _SPOT_ID = re.compile(r"launcher\.spot\.im/spot/(sp_\w+)")
+_SPOT = re.compile(r"sp_\w{1,64}", re.ASCII)
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 def _openweb_thread(root: HtmlElement, page_url: str, sources: list[str]) -> CommentSource | None:
@@ -209,7 +211,8 @@ def _openweb_thread(root: HtmlElement, page_url: str, sources: list[str]) -> Com
         spot = spot or element.get("data-spot-id")
         post = post or element.get("data-post-id")
         post_url = post_url or element.get("data-post-url")
-    if not spot or not post:
+    # Both travel as request headers: only what a header can carry (no hostile CR/LF from the page).
+    if not spot or not post or not _SPOT.fullmatch(spot.strip()) or not _HEADER_VALUE.fullmatch(post.strip()):
         return None
     url = urljoin(page_url, post_url) if post_url else page_url
     return CommentSource(url=url, provider="openweb", thread={"spot_id": spot.strip(), "post_id": post.strip()})

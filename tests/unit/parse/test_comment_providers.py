@@ -196,3 +196,10 @@ def test_a_stored_answer_that_is_not_the_platforms_shape_fails_loudly() -> None:
     assert raised.value.reason == "provider_changed"
     with pytest.raises(ProviderError):
         read_thread("viafoura", [("https://lc.example/v4/livecomments/s", b"not json")])
+
+
+@pytest.mark.parametrize("post_id", ["story\r\nX-Injected: 1", "störy-3310", ""])
+def test_ids_that_cannot_travel_in_a_header_give_no_thread(site: ProviderSite, post_id: str) -> None:
+    html = (FIXTURES / "pages" / "openweb.html").read_text(encoding="utf-8").replace("{base}", site.base_url)
+    html = html.replace('data-post-id="story-3310"', f'data-post-id="{post_id}"')
+    assert parse_article(html.encode(), site.page_url("openweb")).comment_sources == ()
