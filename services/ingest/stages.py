@@ -150,15 +150,17 @@ def fetch_comments(url_id: int) -> StageResult:
         now = utcnow()
         for source, exc in errors:
             failures = comment_threads.record_failure(session, article_id, source, exc.reason, exc.detail, now)
-            metrics.record_thread_failure(source.provider, exc.reason)
             if exc.transient and failures < settings.task_max_attempts and retry is None:
                 retry = _again(exc, failures)
         if retry is None:
             for source, pages in rounds:
                 stored = comment_fetches.save_comment_pages(session, article_id, source.key, pages, now)
                 comment_threads.record_fetched(session, article_id, source, now)
-                metrics.record_thread_fetched(source.provider)
                 changed = changed or stored is not Outcome.UNCHANGED
+    for source, exc in errors:
+        metrics.record_thread_failure(source.provider, exc.reason)
+    for source, _ in rounds if retry is None else ():
+        metrics.record_thread_fetched(source.provider)
     if retry is not None:
         raise retry
     if errors and not rounds:

@@ -99,6 +99,8 @@ def _widget_containers(root: HtmlElement) -> dict[str, list[str | None]]:
             hits.setdefault("hypercomments", []).append(None)
         if ident.startswith("vf-conv") or tag == "vf-conversations" or "viafoura" in classes:
             hits.setdefault("viafoura", []).append(element.get("vf-container-id") or None)
+        if tag == "meta" and element.get("name") == "vf:container_id":  # Postmedia's, Reach's pages
+            hits.setdefault("viafoura", []).append((element.get("content") or "").strip() or None)
         if ident == "commento":
             hits.setdefault("commento", []).append(element.get("data-page-id") or None)
     return hits
@@ -152,13 +154,14 @@ def find_comment_threads(root: HtmlElement, page_url: str, widgets: list[Comment
     threads: list[CommentSource | None] = []
     widget_ids = {w.provider: w.thread_id for w in widgets}
     if "disqus" in found:
-        threads.append(_disqus_thread(root, page_url, blob, sources, widget_ids.get("disqus")))
+        threads.append(_disqus_thread(page_url, blob, sources, widget_ids.get("disqus")))
     if "viafoura" in found:
         threads.append(_viafoura_thread(root, page_url))
     if "spotim" in found:
         threads.append(_openweb_thread(root, page_url, sources))
     if "coral" in found:
-        threads.append(_coral_thread(root, page_url, blob, sources))
+        scripts = [s.text for s in root.iter("script") if s.text and "coralHost" in s.text]
+        threads.append(_coral_thread(page_url, blob, sources, scripts))
     return [t for t in threads if t is not None]
 
 
@@ -167,9 +170,7 @@ _DISQUS_SHORTNAME = re.compile(r"""disqus_shortname\s*=\s*["']([\w-]+)["']""")
 _DISQUS_URL = re.compile(r"""(?:this\.page\.url|disqus_url)\s*=\s*["']([^"']+)["']""")
 
 
-def _disqus_thread(
-    root: HtmlElement, page_url: str, blob: str, sources: list[str], identifier: str | None
-) -> CommentSource | None:
+def _disqus_thread(page_url: str, blob: str, sources: list[str], identifier: str | None) -> CommentSource | None:
     """Disqus' `threads/listPosts` needs the forum (shortname) and the thread as `ident:` or `link:`."""
     forum = next((m.group(1) for m in map(_DISQUS_FORUM.search, [*sources, blob]) if m), None)
     shortname = _DISQUS_SHORTNAME.search(blob)
@@ -177,12 +178,9 @@ def _disqus_thread(
     if not forum:
         return None
     link = _DISQUS_URL.search(blob)
-    thread = {"forum": forum}
-    if identifier:
-        thread["ident"] = identifier
-    else:
-        thread["link"] = urljoin(page_url, link.group(1)) if link else page_url
-    return CommentSource(url=urljoin(page_url, link.group(1)) if link else page_url, provider="disqus", thread=thread)
+    url = urljoin(page_url, link.group(1)) if link else page_url
+    thread = {"forum": forum, "ident": identifier} if identifier else {"forum": forum, "link": url}
+    return CommentSource(url=url, provider="disqus", thread=thread)
 
 
 def _viafoura_thread(root: HtmlElement, page_url: str) -> CommentSource | None:
@@ -221,10 +219,11 @@ def _openweb_thread(root: HtmlElement, page_url: str, sources: list[str]) -> Com
 _SPOTIM_ELEMENTS = etree.XPath("//*[@data-spotim-module or @data-spot-im-module or @data-spotim-app]")
 _CORAL_CONFIG = re.compile(r"Coral\.(?:createStreamEmbed|Talk\.render)\s*\((?P<args>[^)]{0,2000})\)")
 _CORAL_KEY = r"""\b{key}\s*:\s*["']([^"']+)["']"""
+_CORAL_HOST = re.compile(r'"coralHost(?:Name)?"\s*:\s*"([\w.-]+\.[a-z]{2,})"')
 _CORAL_SCRIPT = re.compile(r"^(https?://[^/]+)/(?:static|assets)/(?:js/)?embed\.js")
 
 
-def _coral_thread(root: HtmlElement, page_url: str, blob: str, sources: list[str]) -> CommentSource | None:
+def _coral_thread(page_url: str, blob: str, sources: list[str], scripts: list[str]) -> CommentSource | None:
     """Coral's GraphQL API answers at the embed's `rootURL`; its story is looked up by id or by URL."""
     config = _CORAL_CONFIG.search(blob)
     args = config.group("args") if config else ""
@@ -239,6 +238,9 @@ def _coral_thread(root: HtmlElement, page_url: str, blob: str, sources: list[str
     if not root_url:
         embed = re.search(r"""["']((?:https?:)?//[^"'/]+)/(?:static|assets)/(?:js/)?embed\.js""", blob)
         root_url = urljoin(page_url, embed.group(1)) if embed else None
+    if not root_url:  # Condé Nast pages name the tenant in their (large) page config: "coralHostName": "..."
+        host = next((m for m in map(_CORAL_HOST.search, scripts) if m), None)
+        root_url = f"https://{host.group(1)}" if host else None
     if not root_url:
         return None
     story_url = urljoin(page_url, value("storyURL") or page_url)

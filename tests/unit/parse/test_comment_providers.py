@@ -5,9 +5,11 @@ into the expected records beside them; then every failure a platform can answer 
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -203,3 +205,26 @@ def test_ids_that_cannot_travel_in_a_header_give_no_thread(site: ProviderSite, p
     html = (FIXTURES / "pages" / "openweb.html").read_text(encoding="utf-8").replace("{base}", site.base_url)
     html = html.replace('data-post-id="story-3310"', f'data-post-id="{post_id}"')
     assert parse_article(html.encode(), site.page_url("openweb")).comment_sources == ()
+
+
+REAL_PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "realpages"
+# Real publishers' pages (the development set): what their embeds say about the thread.
+REAL_THREADS = [
+    ("us__TheGatewayPundit_2026_07_19", "disqus", {"forum": "thegatewaypundit", "ident": "1690335"}),
+    ("de__Postillon_2024_04_25", "disqus",
+     {"forum": "postillon", "link": "https://www.der-postillon.com/2018/04/ostsee-krokodil.html"}),
+    ("uk__EveningStandard_2024_05_02", "viafoura", {"container_id": "1155186", "site": "www.standard.co.uk"}),
+    ("uk__TheMirror_2024_04_28", "viafoura", {"container_id": "mirror-prod-32676317", "site": "www.mirror.co.uk"}),
+    ("ca__NationalPost_2024_08_28", "viafoura",
+     {"container_id": "6b2a85eb-fa84-4653-9404-30165f340113", "site": "nationalpost.com"}),
+    ("de__Focus_2023_04_28", "coral", {"root_url": "https://kommentare.focus.de"}),
+    ("us__Wired_2024_04_28", "coral", {"root_url": "https://condenast.coral.coralproject.net"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "provider", "thread"), REAL_THREADS, ids=[c for c, _, _ in REAL_THREADS])
+def test_real_pages_name_their_threads(case: str, provider: str, thread: dict[str, str]) -> None:
+    url = next(json.loads(line)["url"] for line in (REAL_PAGES / "cases.jsonl").open() if f'"{case}"' in line)
+    record = parse_article(gzip.decompress((REAL_PAGES / "pages" / f"{case}.html.gz").read_bytes()), url)
+    (source,) = record.comment_sources
+    assert source.provider == provider and {k: source.thread[k] for k in thread} == thread
