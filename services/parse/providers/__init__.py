@@ -12,6 +12,7 @@ its format fails loudly rather than reading as an empty thread.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,18 @@ class ThreadComments:
 
     comments: tuple[Comment, ...]
     complete: bool = True
+
+
+MAX_KEY = 128  # the store's comment key column
+
+
+def comment_key(prefix: str, platform_id: Any) -> str:
+    """The comment's key: the platform's id after the platform's prefix ("disqus:6123456701"); an id
+    too long for the store's key becomes a stable hash of itself."""
+    key = f"{prefix}{platform_id}"
+    if len(key) <= MAX_KEY:
+        return key
+    return prefix + "h" + hashlib.sha256(str(platform_id).encode()).hexdigest()[:40]
 
 
 def load(provider: str, body: bytes) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.parse.providers import Page, ThreadComments, count, html_text, iso_time, load, name, threaded
+from services.parse.providers import Page, ThreadComments, comment_key, count, html_text, iso_time, load, name, threaded
 from shared.errors import expect_shape
 from shared.records import Comment
 
@@ -80,10 +80,10 @@ def _comment(node: dict[str, Any], parent: str | None) -> Comment:
     actions = node.get("actionCounts") if isinstance(node.get("actionCounts"), dict) else {}
     reaction = actions.get("reaction") if isinstance(actions.get("reaction"), dict) else {}
     return Comment(
-        id=f"{PREFIX}{node['id']}",
+        id=comment_key(PREFIX, node["id"]),
         author=name(author.get("username")),
         text="" if deleted else html_text(node.get("body")),
-        parent_id=f"{PREFIX}{parent}" if parent else None,
+        parent_id=comment_key(PREFIX, parent) if parent else None,
         posted_at=iso_time(node["createdAt"]),
         edited_at=iso_time(revision.get("createdAt")) if editing.get("edited") is True else None,
         deleted=deleted,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.parse.providers import Page, ThreadComments, count, html_text, iso_time, load, name, threaded
+from services.parse.providers import Page, ThreadComments, comment_key, count, html_text, iso_time, load, name, threaded
 from shared.errors import expect_shape
 from shared.records import Comment
 
@@ -49,10 +49,12 @@ def _comment(post: Any) -> Comment:
     deleted = post.get("isDeleted") is True
     parent = post.get("parent")
     return Comment(
-        id=f"{PREFIX}{post['id']}",
+        id=comment_key(PREFIX, post["id"]),
         author=name(author.get("name")) or name(author.get("username")),
         text="" if deleted else html_text(post["message"]),
-        parent_id=f"{PREFIX}{parent}" if isinstance(parent, str | int) and not isinstance(parent, bool) else None,
+        parent_id=comment_key(PREFIX, parent)
+        if isinstance(parent, str | int) and not isinstance(parent, bool)
+        else None,
         posted_at=iso_time(post["createdAt"]),
         deleted=deleted,
         likes=count(post.get("likes")),

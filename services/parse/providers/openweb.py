@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from services.parse.providers import Page, ThreadComments, count, epoch, html_text, load, name, threaded
+from services.parse.providers import Page, ThreadComments, comment_key, count, epoch, html_text, load, name, threaded
 from shared.errors import expect_shape
 from shared.records import Comment
 
@@ -77,10 +77,10 @@ def _comment(comment: dict[str, Any], parent: str | None, users: dict[str, Any])
     rank = comment.get("rank") if isinstance(comment.get("rank"), dict) else {}
     rejected = status == "reject" or "block" in status
     return Comment(
-        id=f"{PREFIX}{comment['id']}",
+        id=comment_key(PREFIX, comment["id"]),
         author=name(user.get("display_name")) or name(user.get("user_name")),
         text="" if deleted or rejected else _text(comment.get("content")),
-        parent_id=f"{PREFIX}{parent_id}" if parent_id else None,
+        parent_id=comment_key(PREFIX, parent_id) if parent_id else None,
         posted_at=epoch(comment.get("written_at")),
         deleted=deleted or rejected,
         likes=count(rank.get("ranks_up")),

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from services.parse.providers import Page, ThreadComments, count, epoch, html_text, load, name, threaded
+from services.parse.providers import Page, ThreadComments, comment_key, count, epoch, html_text, load, name, threaded
 from shared.errors import expect_shape
 from shared.records import Comment
 
@@ -71,10 +71,10 @@ def _comment(item: dict[str, Any], author: str | None, uuids: set[str]) -> Comme
     parent = item.get("parent_uuid")
     created = item.get("date_created")
     return Comment(
-        id=f"{PREFIX}{item['content_uuid']}",
+        id=comment_key(PREFIX, item["content_uuid"]),
         author=author,
         text="" if deleted else html_text(item.get("content")),
-        parent_id=f"{PREFIX}{parent}" if parent in uuids else None,
+        parent_id=comment_key(PREFIX, parent) if parent in uuids else None,
         posted_at=epoch(created / 1000) if isinstance(created, int | float) else None,
         deleted=deleted,
         likes=count(item.get("total_likes")),

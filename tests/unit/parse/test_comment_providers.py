@@ -228,3 +228,13 @@ def test_real_pages_name_their_threads(case: str, provider: str, thread: dict[st
     record = parse_article(gzip.decompress((REAL_PAGES / "pages" / f"{case}.html.gz").read_bytes()), url)
     (source,) = record.comment_sources
     assert source.provider == provider and {k: source.thread[k] for k in thread} == thread
+
+
+def test_a_platform_id_too_long_for_the_store_is_hashed() -> None:
+    long_id = "x" * 300
+    page = json.dumps({"code": 0, "cursor": {"hasNext": False}, "response": [
+        {"id": long_id, "parent": None, "message": "<p>hi</p>", "createdAt": "2024-03-02T09:00:00", "author": {}},
+    ]}).encode()  # fmt: skip
+    (comment,) = read_thread("disqus", [("https://disqus.example/api", page)]).comments
+    assert len(comment.id) <= 128 and comment.id.startswith("disqus:h")
+    assert comment.id == read_thread("disqus", [("https://disqus.example/api", page)]).comments[0].id
