@@ -94,14 +94,25 @@ def iso_time(value: Any) -> datetime | None:
 
 
 def threaded(comments: Iterable[Comment]) -> tuple[Comment, ...]:
-    """The comments once each (the first listing wins: pages shift while a thread grows), with every
+    """The comments once each (the first listing wins: pages shift while a thread grows), in thread
+    order (each comment followed by its replies, the platform's order kept among siblings), every
     reply's `reply_to_author` named from its parent when the round listed the parent."""
     merged: dict[str, Comment] = {}
     for comment in comments:
         merged.setdefault(comment.id, comment)
-    return tuple(
-        dataclasses.replace(c, reply_to_author=merged[c.parent_id].author)
-        if c.parent_id in merged and c.reply_to_author is None
-        else c
-        for c in merged.values()
-    )
+    children: dict[str | None, list[Comment]] = {}
+    for comment in merged.values():
+        parent = comment.parent_id if comment.parent_id in merged and comment.parent_id != comment.id else None
+        children.setdefault(parent, []).append(comment)
+    ordered: list[Comment] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:  # iteratively: a hostile thread may nest deep
+        comment = stack.pop()
+        if comment.parent_id in merged and comment.reply_to_author is None:
+            comment = dataclasses.replace(comment, reply_to_author=merged[comment.parent_id].author)
+        ordered.append(comment)
+        stack.extend(reversed(children.get(comment.id, [])))
+    if len(ordered) < len(merged):  # replies in a cycle of parents reach no top: keep them, unthreaded
+        seen = {c.id for c in ordered}
+        ordered.extend(c for c in merged.values() if c.id not in seen)
+    return tuple(ordered)
