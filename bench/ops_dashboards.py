@@ -382,6 +382,33 @@ COMMENTS = Dashboard(
                 q(f"sum(rate(newsflow_enrich_entities_total[{RATE}])) * 60", "entities"),
             ),
         ),
+        Panel(
+            "Comment platforms: threads fetched and comments stored per minute",
+            (
+                q(
+                    f"sum by (provider) (rate(newsflow_comment_threads_fetched_total[{RATE}])) * 60",
+                    "{{provider}} threads",
+                ),
+                q(
+                    f"sum by (provider) (rate(newsflow_comment_thread_comments_stored_total[{RATE}])) * 60",
+                    "{{provider}} comment changes",
+                ),
+            ),
+            description="Platform threads (Disqus, Viafoura, OpenWeb, Coral) and site comment endpoints read in full,"
+            " and the new, edited and deleted comments they brought.",
+        ),
+        Panel(
+            "Comment platform failures per minute by provider and reason",
+            (
+                q(
+                    f"sum by (provider, reason) (rate(newsflow_comment_thread_failures_total[{RATE}])) * 60",
+                    "{{provider}} {{reason}}",
+                ),
+            ),
+            description="provider_changed means a platform's answer no longer has the shape newsflow reads: its"
+            " threads stop updating until the adapter is fixed. provider_auth: a key or token is missing or refused.",
+            stack=True,
+        ),
     ),
 )
 

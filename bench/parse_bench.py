@@ -34,7 +34,7 @@ LAYERS = (
     ("metadata", "find_authors"), ("metadata", "byline_lines"), ("body", "generic_body"),
     ("body", "_trafilatura_paragraphs"), ("body", "_densest_block_paragraphs"), ("body", "find_lead"),
     ("body", "profile_body"), ("dates", "find_published"), ("dates", "_from_htmldate"),
-    ("comments", "generic_comments"), ("comments", "profile_comments"), ("comments", "find_widgets"),
+    ("comments", "generic_comments"), ("comments", "profile_comments"), ("widgets", "find_widgets"),
     ("images", "generic_images"), ("images", "profile_images"), ("tags", "generic_tags"),
     ("links", "generic_related"), ("links", "body_links"), ("body", "drop_signup_blocks"),
     ("body", "drop_embedded_blocks"), ("body", "drop_page_furniture"), ("metadata", "byline_elements"),

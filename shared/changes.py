@@ -59,7 +59,7 @@ class CommentDiff:
 
 
 def diff_comments(
-    stored: Mapping[str, StoredComment], seen: Sequence[Comment], source: str = HTML_SOURCE
+    stored: Mapping[str, StoredComment], seen: Sequence[Comment], source: str = HTML_SOURCE, *, complete: bool = True
 ) -> CommentDiff:
     """Diff the comments one source shows now against the stored ones by comment key.
 
@@ -68,7 +68,9 @@ def diff_comments(
     vice versa). Only the source that owns a comment's text (the first that showed it) can edit it:
     two sources that print one comment slightly differently must not flip it back and forth.
     A source with no comments at all is not taken as "every comment deleted": that is what a failed
-    comment block or a changed layout looks like, so nothing is marked gone from an empty source."""
+    comment block or a changed layout looks like, so nothing is marked gone from an empty source.
+    Nor from an incomplete one (`complete=False`: a platform thread cut short by the request bound,
+    whose later pages were not read): what it did not list may still be there."""
     new, edited, unchanged, restored, removed = [], [], [], [], []
     for comment in seen:
         before = stored.get(comment.id)
@@ -87,7 +89,7 @@ def diff_comments(
             unchanged.append(comment)
     on_page = {c.id for c in seen}
     gone, left = [], []
-    if seen:
+    if seen and complete:
         for key, s in stored.items():
             if key in on_page or s.deleted or source not in s.sources:
                 continue

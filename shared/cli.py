@@ -456,7 +456,11 @@ def _print_view(view: dict[str, Any]) -> None:
             f" [{len(c['versions'])} versions]" if len(c["versions"]) > 1 else ""
         )
         first_line = c["text"].splitlines()[0] if c["text"] else ""
-        print(f"  {indent}- {c['author']}: {first_line[:90]}{flags}")
+        print(f"  {indent}- {c['author']}: {first_line[:90]}{flags} ({c['source']})")
+    for s in view["comment_sources"]:
+        state = s["status"] + (f": {s['reason']}" if s["reason"] else "")
+        counted = f", {s['comments']} comments" if s["comments"] is not None else ""
+        print(f"  comment source {s['provider']} {s['thread']}: {state}{counted}")
 
 
 def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:

@@ -90,6 +90,34 @@ class Settings(BaseSettings):
     link_follow_budget: int = Field(20, ge=0, description="Most new URLs one article's related links may queue.")
     log_level: str = "INFO"
 
+    # Comment platforms (services/ingest/providers): where each one's public read API answers, and keys.
+    disqus_api_key: str = Field(
+        "", description="Public API key for Disqus' threads/listPosts (the kind its embed sends); empty: provider_auth."
+    )
+    disqus_api_url: str = Field("https://disqus.com/api/3.0", description="Base URL of the Disqus API.")
+    viafoura_sections_url: str = Field(
+        "https://tyrion.viafoura.co", description="Viafoura's site lookup (a page's host to its site uuid)."
+    )
+    viafoura_livecomments_url: str = Field(
+        "https://livecomments.viafoura.co", description="Viafoura's live comments API (threads and replies)."
+    )
+    viafoura_users_url: str = Field("https://iam.viafoura.co", description="Viafoura's user API (display names).")
+    openweb_api_url: str = Field(
+        "https://api-2-0.spot.im/v1.0.0", description="OpenWeb (Spot.IM) conversation API (guest token, read)."
+    )
+    coral_persisted_query_id: str = Field(
+        "72fb962160f4024e41596efd0aa7a172",
+        description="Id of the stream query Coral's embed sends as a persisted query (Coral 9.9.x); empty: skip.",
+    )
+    coral_token: str = Field("", description="Coral API token for raw GraphQL queries when persisted queries fail.")
+    coral_root_url: str = Field("", description="Coral root URL to use instead of the one the page names.")
+    provider_politeness_delay: float = Field(
+        1.0, ge=0, description="Seconds between two requests to one comment platform, across all workers."
+    )
+    provider_max_requests: int = Field(
+        100, ge=1, description="Most requests one comment thread may take per poll (pages, replies, names)."
+    )
+
     @field_validator("fetch_allow_hosts")
     @classmethod
     def _check_allow_hosts(cls, value: str) -> str:

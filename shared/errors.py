@@ -14,10 +14,19 @@ class NewsflowError(Exception):
     transient: bool = False
     default_reason = "error"
 
-    def __init__(self, reason: str | None = None, detail: str = "", *, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str | None = None,
+        detail: str = "",
+        *,
+        retry_after: float | None = None,
+        attempt: int | None = None,
+    ):
         self.reason = reason or self.default_reason
         self.detail = detail
         self.retry_after = retry_after
+        # Failed attempts in a row, for work whose handler counts them itself (a comment source's).
+        self.attempt = attempt
         super().__init__(f"{self.reason}: {detail}" if detail else self.reason)
 
 
@@ -98,3 +107,27 @@ class WriteConflictError(TransientError):
     concurrent writers (or a lock could not be had): it is up and nothing was written. Retried in place."""
 
     default_reason = "write_conflict"
+
+
+# Reasons of comment-platform failures; the first two are worth retrying.
+TRANSIENT_PROVIDER_REASONS = frozenset({"provider_unavailable", "rate_limited"})
+PROVIDER_REASONS = (*sorted(TRANSIENT_PROVIDER_REASONS), "provider_auth", "provider_changed", "unsupported")
+
+
+class ProviderError(NewsflowError):
+    """A comment platform (Disqus, Viafoura, OpenWeb, Coral, ...) did not give its thread. Reasons:
+    provider_unavailable (network, 5xx), rate_limited (429 or the platform's own limit, with
+    retry_after), provider_auth (key or token missing or refused), provider_changed (the answer no
+    longer has the shape newsflow reads), unsupported (no public read path)."""
+
+    default_reason = "provider_changed"
+
+    @property
+    def transient(self) -> bool:  # type: ignore[override]
+        return self.reason in TRANSIENT_PROVIDER_REASONS
+
+
+def expect_shape(condition: bool, provider: str, what: str) -> None:
+    """provider_changed unless `condition`: the platform's answer lacks what newsflow reads (`what`)."""
+    if not condition:
+        raise ProviderError("provider_changed", f"{provider}'s answer has no {what}")

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from prometheus_client import Counter, Gauge, Histogram
 
 from shared.config import get_settings
+from shared.errors import PROVIDER_REASONS
 
 log = logging.getLogger("newsflow.tasks")
 
@@ -103,6 +104,26 @@ REVISIONS = Counter("newsflow_article_revisions_total", "New article revisions f
 REPOLLS_DUE = Counter("newsflow_repolls_due_total", "Article re-polls that came due and were scheduled.")
 REPOLLS_DONE = Counter(
     "newsflow_repolls_done_total", "Article re-polls done, by whether anything changed.", ["changed"]
+)
+
+# Separate comment sources: a site's comments endpoint and the comment platforms (label values fixed).
+THREAD_PROVIDERS = ("site_json", "disqus", "viafoura", "openweb", "coral", "facebook", OTHER_GROUP)
+THREAD_REASONS = (*PROVIDER_REASONS, OTHER_GROUP)
+THREADS_FETCHED = Counter(
+    "newsflow_comment_threads_fetched_total",
+    "Separate comment sources (platform threads, comments endpoints) fetched in full, by provider.",
+    ["provider"],
+)
+THREAD_COMMENTS = Counter(
+    "newsflow_comment_thread_comments_stored_total",
+    "Comment changes a separate comment source brought to the store (new, edited, deleted), by provider.",
+    ["provider", "change"],
+)
+THREAD_FAILURES = Counter(
+    "newsflow_comment_thread_failures_total",
+    "Failed fetches or reads of a separate comment source, by provider and reason (provider_changed: the"
+    " platform's answer no longer has the shape newsflow reads).",
+    ["provider", "reason"],
 )
 
 TAGS = Counter("newsflow_enrich_tags_total", "Tags stored on articles.")
@@ -270,6 +291,27 @@ def record_comment_changes(inserted: int, edited: int, deleted: int) -> None:
     for change, n in (("new", inserted), ("edited", edited), ("deleted", deleted)):
         if n:
             COMMENT_CHANGES.labels(change).inc(n)
+
+
+def record_thread_fetched(provider: str) -> None:
+    """A separate comment source answered in full."""
+    THREADS_FETCHED.labels(_provider(provider)).inc()
+
+
+def record_thread_comments(provider: str, inserted: int, edited: int, deleted: int) -> None:
+    """What one merge of a separate comment source changed in the store."""
+    for change, n in (("new", inserted), ("edited", edited), ("deleted", deleted)):
+        if n:
+            THREAD_COMMENTS.labels(_provider(provider), change).inc(n)
+
+
+def record_thread_failure(provider: str, reason: str) -> None:
+    """A separate comment source failed (fetching it, or reading what it answered) with `reason`."""
+    THREAD_FAILURES.labels(_provider(provider), reason if reason in THREAD_REASONS else OTHER_GROUP).inc()
+
+
+def _provider(provider: str) -> str:
+    return provider if provider in THREAD_PROVIDERS else OTHER_GROUP
 
 
 def record_revision(n: int = 1) -> None:

@@ -265,6 +265,12 @@ class Comment(Base):
     # Space-separated sources that showed the comment on their last poll ("html", "site_json"), the
     # one that owns its text first; it is deleted only when none shows it (shared.changes).
     sources: Mapped[str] = mapped_column(String(200), default="html")
+    # The source that first showed the comment (kept when it is gone, unlike `sources`), and what a
+    # comment platform says of it beyond its text: like counts and moderation state (no events).
+    source: Mapped[str] = mapped_column(String(32), default="html")
+    likes: Mapped[int | None] = mapped_column(Integer)
+    dislikes: Mapped[int | None] = mapped_column(Integer)
+    moderation: Mapped[str | None] = mapped_column(String(16))
 
 
 class CommentFetch(Base):
@@ -284,6 +290,27 @@ class CommentFetch(Base):
     body_zlib: Mapped[bytes] = mapped_column(LargeBinary)
     first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentThread(Base):
+    """The state of one of an article's separate comment sources (a platform thread, a comments
+    endpoint): the last outcome with its reason, failures in a row, comments in the last round."""
+
+    __tablename__ = "comment_threads"
+    __table_args__ = (UniqueConstraint("article_id", "source_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(32))
+    thread: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # ok, failed, unsupported
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CommentVersion(Base):

@@ -52,6 +52,9 @@ ROUTES: dict[str, Route] = {
 }
 QUEUES_BY_SERVICE = {"ingest": ("fetch", "feeds"), "parse": ("parse",), "enrich": ("enrich", "links")}
 URL_STAGES = ("fetch", "parse", "enrich", "links")
+# Stages whose item is already done (an article's separate comment sources): a failure leaves the URL
+# alone, and the handler says on the error how many attempts failed in a row (`NewsflowError.attempt`).
+SELF_COUNTED_STAGES = ("comments",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,9 @@ def record_failure(settings: Settings, stage: str, item_id: int, exc: BaseExcept
             delay = None
         elif stage in URL_STAGES:
             delay = frontier.record_attempt_failure(session, item_id, stage, reason, detail, retry_delay=retry_delay)
+        elif stage in SELF_COUNTED_STAGES and getattr(exc, "attempt", None):
+            # The handler counted the failures in a row on its own rows (a comment source's state).
+            delay = retry_delay(exc.attempt)  # type: ignore[attr-defined]
         else:
             delay = None
     log.warning(

@@ -33,7 +33,10 @@ class RelatedLink:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """One reader comment. `id` is the site's own id, or a stable hash where it has none."""
+    """One reader comment. `id` is the site's own id, or a stable hash where it has none (a comment
+    platform's id is prefixed with the platform, "disqus:123", so two platforms never collide).
+    `likes`/`dislikes` are what the platform counts (None: not given); `moderation` is its
+    moderation state when it says one ("pending", "flagged", "spam", "rejected"; None: published)."""
 
     id: str
     author: str | None
@@ -43,6 +46,9 @@ class Comment:
     posted_at: datetime | None = None
     edited_at: datetime | None = None
     deleted: bool = False
+    likes: int | None = None
+    dislikes: int | None = None
+    moderation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +78,15 @@ class CommentWidget:
 
 @dataclass(frozen=True, slots=True)
 class CommentSource:
-    """A source of the article's comments outside its HTML, e.g. a site's comments JSON endpoint.
+    """A source of the article's comments outside its HTML: a site's comments JSON endpoint, or a
+    comment platform's thread.
 
-    `url` is absolute, with `{page}` where the page number goes (pages `first_page`.. until one whose
-    list at `items_path` is empty, at most `max_pages`); `profile` names the site profile whose field
-    map reads each item. The parser fills these from its profile; ingest fetches, parse maps.
+    For `provider` "site_json", `url` is absolute, with `{page}` where the page number goes (pages
+    `first_page`.. until one whose list at `items_path` is empty, at most `max_pages`); `profile` names
+    the site profile whose field map reads each item. For a platform ("disqus", "viafoura", "openweb",
+    "coral"), `thread` holds what the page says about its thread there (forum and identifier, site
+    and container id, ...) and `url` is the page the thread belongs to. The parser fills these; ingest
+    fetches, parse maps.
     """
 
     url: str
@@ -86,6 +96,21 @@ class CommentSource:
     items_path: str = ""
     first_page: int = 1
     max_pages: int = 1
+    thread: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """What tells this source apart from the article's others (its stored pages and state)."""
+        if not self.thread:
+            return self.url
+        return self.provider + ":" + "&".join(f"{k}={v}" for k, v in sorted(self.thread.items()))
+
+    @property
+    def label(self) -> str:
+        """A short human description of the thread, for logs and `newsflow show`."""
+        if not self.thread:
+            return self.url
+        return " ".join(f"{k}={v}" for k, v in sorted(self.thread.items()))
 
     def page_urls(self) -> list[str]:
         """The URL of every page that may be fetched, in order (one when the URL has no `{page}`)."""

@@ -262,10 +262,34 @@ class CommentOut(BaseModel):
     posted_at: datetime | None
     edited_at: datetime | None
     deleted: bool
+    source: str = Field(
+        description="Where newsflow first saw the comment: html (the page), site_json (the site's comments"
+        " endpoint), disqus, viafoura, openweb or coral."
+    )
+    sources: list[str] = Field(description="The sources that listed the comment on their last poll (none once gone).")
+    likes: int | None = Field(description="Likes the comment platform counts (null: not given).")
+    dislikes: int | None = Field(description="Dislikes the comment platform counts (null: not given).")
+    moderation: str | None = Field(description="The platform's moderation state: pending, flagged, spam, rejected.")
     missing_since: datetime | None
     first_seen_at: datetime
     last_seen_at: datetime
     versions: list[CommentVersionOut]
+
+
+class CommentSourceOut(BaseModel):
+    """One of the article's separate comment sources (a platform thread, a comments endpoint) and how
+    its last fetch went: ok, failed (with a reason such as provider_auth, provider_changed,
+    rate_limited, provider_unavailable) or unsupported (no public read path, e.g. Facebook)."""
+
+    provider: str
+    thread: str
+    status: Literal["ok", "failed", "unsupported"]
+    reason: str | None
+    detail: str | None
+    failures: int
+    comments: int | None
+    checked_at: datetime
+    fetched_at: datetime | None
 
 
 class ArticleDetail(BaseModel):
@@ -281,6 +305,7 @@ class ArticleDetail(BaseModel):
     links_out: list[LinkOut]
     links_in: list[LinkIn]
     comments: list[CommentOut]
+    comment_sources: list[CommentSourceOut]
     revisions: list[dict[str, Any]]
 
 

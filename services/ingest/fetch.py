@@ -147,6 +147,45 @@ class Fetcher:
             headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
         )
 
+    def request(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        accept: tuple[str, ...] = ("application/json",),
+    ) -> FetchResult:
+        """One API request (a comment platform's read API) under the same guard, robots, politeness and
+        caps as `fetch`; any status comes back with its body (the caller reads the platform's own error
+        answer), and a request other than GET is never redirected. Network failures raise FetchError."""
+        started = time.monotonic()
+        sent = {"Accept": _accept_header(accept), **(headers or {})}
+        response = self._transfer(
+            url,
+            sent,
+            max_bytes=self._settings.fetch_max_bytes,
+            check_robots=self._settings.fetch_respect_robots,
+            method=method,
+            content=body,
+            error_bodies=True,
+        )
+        content_type, charset = parse_content_type(response.headers.get("content-type"))
+        return FetchResult(
+            url=url,
+            final_url=response.final_url,
+            status_code=response.status_code,
+            content_type=content_type,
+            charset=charset,
+            body=response.body,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            not_modified=False,
+            redirects=response.redirects,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+        )
+
     def close(self) -> None:
         """Close pooled connections (and the Redis client this fetcher opened itself)."""
         self._transport.close()
@@ -160,8 +199,19 @@ class Fetcher:
         )
         return response.status_code, response.body
 
-    def _transfer(self, url: str, headers: dict[str, str], *, max_bytes: int, check_robots: bool) -> _Response:
-        """Follow redirects by hand, re-checking every hop, and read a 2xx body within the caps."""
+    def _transfer(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        max_bytes: int,
+        check_robots: bool,
+        method: str = "GET",
+        content: bytes | None = None,
+        error_bodies: bool = False,
+    ) -> _Response:
+        """Follow redirects by hand (GET only), re-checking every hop, and read a 2xx body within the
+        caps, or any status's body with `error_bodies` (an API's error answer says why)."""
         deadline: float | None = None
         redirects: list[str] = []
         seen = {url}
@@ -177,14 +227,15 @@ class Fetcher:
             metrics.record_politeness_wait(self.politeness.wait(target.host, delay))
             # The total timeout starts after the first politeness wait: waiting is not the server's fault.
             deadline = deadline or time.monotonic() + self._settings.fetch_total_timeout
-            response = self._send(target, headers, cookies, deadline)
+            response = self._send(target, headers, cookies, deadline, method, content)
             try:
                 cookies.extract_cookies(response)
-                if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                redirect = response.status_code in REDIRECT_STATUSES and "location" in response.headers
+                if redirect and method == "GET":
                     current = self._next_hop(target, response.headers["location"], redirects, seen)
                     continue
                 body = b""
-                if 200 <= response.status_code < 300:
+                if 200 <= response.status_code < 300 or error_bodies:
                     body = _read_body(response, max_bytes, deadline)
                 return _Response(str(target), response.status_code, response.headers, body, tuple(redirects))
             finally:
@@ -225,7 +276,13 @@ class Fetcher:
         return next_url
 
     def _send(
-        self, target: httpx.URL, headers: dict[str, str], cookies: httpx.Cookies, deadline: float
+        self,
+        target: httpx.URL,
+        headers: dict[str, str],
+        cookies: httpx.Cookies,
+        deadline: float,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> httpx.Response:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -237,7 +294,11 @@ class Fetcher:
             pool=min(self._settings.fetch_connect_timeout, remaining),
         )
         request = httpx.Request(
-            "GET", target, headers={**self._headers, **headers}, extensions={"timeout": timeout.as_dict()}
+            method,
+            target,
+            headers={**self._headers, **headers},
+            content=content,
+            extensions={"timeout": timeout.as_dict()},
         )
         cookies.set_cookie_header(request)
         with _mapped_errors(str(target)):

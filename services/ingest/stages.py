@@ -19,17 +19,18 @@ from sqlalchemy.orm import Session
 
 from services.ingest.feeds import FeedEntry, discover_feeds, parse_feed, parse_sitemap
 from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
+from services.ingest.threads import WALKS, fetch_thread
 from shared import metrics
 from shared.config import Settings, get_settings
 from shared.db import session_scope
-from shared.errors import FeedError, FetchError
+from shared.errors import FeedError, FetchError, NewsflowError, ProviderError
 from shared.jsonpath import read_items
 from shared.locks import single_instance
 from shared.models import Feed, utcnow
 from shared.pipeline import StageResult
 from shared.records import CommentSource
 from shared.repoll import next_feed_interval
-from shared.store import Outcome, articles, comment_fetches, feeds, fetches, frontier
+from shared.store import Outcome, articles, comment_fetches, comment_threads, feeds, fetches, frontier
 from shared.store.comment_fetches import FetchedPage
 
 log = logging.getLogger("newsflow.ingest")
@@ -97,13 +98,18 @@ def fetch_url(url_id: int) -> StageResult:
 
 # What a comments endpoint may be labelled as; the page after the last one is an empty list.
 COMMENT_TYPES = ("application/json", "text/json", "text/javascript", "application/javascript", "text/plain")
-COMMENT_PROVIDERS = ("site_json",)  # widget providers (Disqus, ...) have no fetcher yet
+# Comment sources ingest can fetch: a site's comments endpoint, and the platforms of services/ingest/threads.
+COMMENT_PROVIDERS = ("site_json", *WALKS)
 
 
 def _comments_work(session: Session, url_id: int, article_id: int | None) -> tuple[tuple[str, int], ...]:
-    if article_id is None or not articles.comment_sources(session, article_id):
+    if article_id is None or not _fetchable(articles.comment_sources(session, article_id)):
         return ()
     return (("comments", url_id),)
+
+
+def _fetchable(sources: tuple[CommentSource, ...]) -> list[CommentSource]:
+    return [s for s in sources if s.provider in COMMENT_PROVIDERS]
 
 
 def fetch_comments(url_id: int) -> StageResult:
@@ -111,34 +117,62 @@ def fetch_comments(url_id: int) -> StageResult:
     parser: ingest reads a record, never the parse service) and hand them to parse.
 
     Parse cannot fetch (pure modules, no HTTP client) and ingest does not know site profiles, so the
-    record carries what fetching needs: the URL with `{page}`, the list's JSON path, a page bound.
-    A round that failed part-way is not stored: a short round would read as comments deleted.
+    record carries what fetching needs: the URL with `{page}`, the list's JSON path, a page bound; or a
+    platform's thread identifiers, which services/ingest/threads walks. A round that failed part-way is
+    not stored: a short round would read as comments deleted. Each source's outcome is kept on its
+    `comment_threads` row; a transient failure (platform down, rate limited) is retried with backoff
+    while the source has failed fewer than NEWSFLOW_TASK_MAX_ATTEMPTS times in a row, and nothing is
+    stored until then; after that what did answer is stored and the failure stays recorded.
     """
+    settings = get_settings()
     with session_scope() as session:
         row = frontier.get_url(session, url_id)
         if row is None or row.article_id is None:
             return StageResult("skipped")
         article_id, origin = row.article_id, {"url": row.url, "enqueued_at": row.created_at}
-        sources = [s for s in articles.comment_sources(session, article_id) if s.provider in COMMENT_PROVIDERS]
+        sources = _fetchable(articles.comment_sources(session, article_id))
     rounds: list[tuple[CommentSource, list[FetchedPage]]] = []
-    errors: list[FetchError] = []
+    errors: list[tuple[CommentSource, NewsflowError]] = []
     for source in sources:
         try:
-            rounds.append((source, _fetch_comment_pages(source)))
-        except FetchError as exc:
+            pages = (
+                _fetch_comment_pages(source)
+                if source.provider == "site_json"
+                else fetch_thread(source, settings, fetcher())
+            )
+        except (FetchError, ProviderError) as exc:
             log.warning("comment source failed", extra={"url": source.url, "reason": exc.reason})
-            errors.append(exc)
-    if errors and not rounds:
-        raise errors[0]
-    changed = False
+            errors.append((source, exc))
+            continue
+        rounds.append((source, pages))
+    changed, retry = False, None
     with session_scope() as session:
         now = utcnow()
-        for source, pages in rounds:
-            stored = comment_fetches.save_comment_pages(session, article_id, source.url, pages, now)
-            changed = changed or stored is not Outcome.UNCHANGED
+        for source, exc in errors:
+            failures = comment_threads.record_failure(session, article_id, source, exc.reason, exc.detail, now)
+            if exc.transient and failures < settings.task_max_attempts and retry is None:
+                retry = _again(exc, failures)
+        if retry is None:
+            for source, pages in rounds:
+                stored = comment_fetches.save_comment_pages(session, article_id, source.key, pages, now)
+                comment_threads.record_fetched(session, article_id, source, now)
+                changed = changed or stored is not Outcome.UNCHANGED
+    for source, exc in errors:
+        metrics.record_thread_failure(source.provider, exc.reason)
+    for source, _ in rounds if retry is None else ():
+        metrics.record_thread_fetched(source.provider)
+    if retry is not None:
+        raise retry
+    if errors and not rounds:
+        raise _again(errors[0][1], settings.task_max_attempts)
     if not changed:
         return StageResult("unchanged", **origin)
     return StageResult.then("comments_parse", url_id, **origin)
+
+
+def _again(exc: NewsflowError, failures: int) -> NewsflowError:
+    """The same failure, saying how many times in a row its source has failed (the retry bound)."""
+    return type(exc)(exc.reason, exc.detail, retry_after=exc.retry_after, attempt=failures)
 
 
 def _fetch_comment_pages(source: CommentSource) -> list[FetchedPage]:

@@ -12,7 +12,7 @@ from datetime import tzinfo
 
 from lxml.html import HtmlElement
 
-from services.parse import body, comment_json, comments, dates, images, links, metadata, tags
+from services.parse import body, comment_json, comments, dates, images, links, metadata, tags, widgets
 from services.parse.layout import find_article_scope
 from services.parse.profiles import SiteProfile, match_profile, spec_value
 from services.parse.structured import StructuredData, microdata_value, read_structured
@@ -59,7 +59,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     published, updated, date_sources = _find_dates(root, scope, structured, url, profile, tz)
     found_comments = _find_comments(root, structured, profile, tz)
     comment_list = found_comments.comments
-    widgets = comments.find_widgets(root, url, marks)
+    found_widgets = widgets.find_widgets(root, url, marks)
     if not paragraphs and not lead and not title and not comment_list:
         raise ParseError("no_content", "no title, text or comments found")
 
@@ -92,12 +92,15 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
         related_links=tuple(RelatedLink(url=u, title=t) for u, t in related),
         body_links=tuple(RelatedLink(url=u, title=t) for u, t in in_body),
         comments=tuple(comment_list),
-        comment_count=_comment_count(comment_list, structured, widgets),
+        comment_count=_comment_count(comment_list, structured, found_widgets),
         section=metadata.find_section(root, structured, profile),
         language=metadata.find_language(root, structured),
         site_name=site_name,
-        comment_widgets=tuple(widgets),
-        comment_sources=tuple(comment_json.find_comment_sources(root, profile, base_url)),
+        comment_widgets=tuple(found_widgets),
+        comment_sources=(
+            *comment_json.find_comment_sources(root, profile, base_url),
+            *widgets.find_comment_threads(root, canonical_url, found_widgets),
+        ),
         date_sources=date_sources,
         pingbacks=tuple(found_comments.pingbacks),
     )

@@ -95,7 +95,7 @@ def _build(items: list[Any], api: CommentsApi, tz: tzinfo | None) -> tuple[Comme
         if not isinstance(item, dict):
             continue
         deleted = bool(read_path(item, fields["deleted"])) if "deleted" in fields else False
-        text = _text(read_path(item, fields["text"]), api.text_format)
+        text = comment_text(read_path(item, fields["text"]), api.text_format)
         author = clean_or_none(_scalar(read_path(item, fields["author"])) if "author" in fields else None)
         posted = read_path(item, fields["posted"]) if "posted" in fields else None
         comment_id = _scalar(read_path(item, fields["id"])) if "id" in fields else None
@@ -120,7 +120,7 @@ def _build(items: list[Any], api: CommentsApi, tz: tzinfo | None) -> tuple[Comme
     return tuple(comments)
 
 
-def _text(value: Any, text_format: str) -> str:
+def comment_text(value: Any, text_format: str) -> str:
     """Comment text as the HTML parser writes it: paragraphs "\\n\\n", line breaks "\\n"."""
     if not isinstance(value, str) or not value.strip():
         return ""

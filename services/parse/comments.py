@@ -6,15 +6,14 @@ generic site-native lists (`data-comment-id`, `id="comment-N"`, `itemtype=Commen
 comes from nesting, `data-parent*` attributes, Drupal's `div.indented` after the parent, "In reply
 to" links or "reply to X" markers. Pingbacks and trackbacks are returned apart from the reader
 comments; the comment form, login prompts, and boxes with neither an author, a date nor a numbered
-id (dialogs, "show comments" buttons) are never comments. Widgets (Disqus, Facebook, Coral,
-Spot.IM, ...) are only detected.
+id (dialogs, "show comments" buttons) are never comments. Comment widgets (Disqus, Facebook, Coral,
+Spot.IM, ...) are found by services/parse/widgets.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -26,8 +25,8 @@ from services.parse.dates import parse_datetime
 from services.parse.profiles import SiteProfile, spec_value
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
 from services.parse.text import clean_or_none, element_text
-from services.parse.tree import class_id_text, select
-from shared.records import Comment, CommentWidget, Pingback
+from services.parse.tree import select
+from shared.records import Comment, Pingback
 
 
 def _has_class(name: str) -> str:
@@ -138,119 +137,6 @@ def generic_comments(root: HtmlElement, structured: StructuredData, tz: tzinfo |
     raw = [_raw_entry(item) for item in items if item.fields.kind == "comment"]
     pings = [_pingback(item, tz) for item in items if item.fields.kind != "comment"]
     return FoundComments(_build(raw, tz) if raw else _json_ld_comments(structured, tz), pings)
-
-
-def find_widgets(root: HtmlElement, page_url: str, marks: str | None = None) -> list[CommentWidget]:
-    """Embedded comment systems (Disqus, Facebook, Coral, Spot.IM, ...) and their thread ids.
-
-    `marks` is the page's class/id text (`tree.class_id_text`); without any widget marker in it,
-    the scripts or the custom elements, the selector queries are skipped (most pages).
-    """
-    found: dict[str, str | None] = {}
-    scripts = " ".join(s.text or "" for s in root.iter("script") if s.text and len(s.text) < 200_000)
-    sources = " ".join(s.get("src", "") for s in root.iter("script"))
-    blob = f"{scripts} {sources}"
-    if marks is None:
-        marks = class_id_text(root)
-    if not (
-        _WIDGET_MARK.search(marks)
-        or next(root.iter(*_WIDGET_TAGS), None) is not None
-        or _SPOTIM_ATTRIBUTES(root)
-        or _WIDGET_HINT.search(blob)
-    ):
-        return []
-
-    def add(provider: str, thread_id: str | None) -> None:
-        if provider not in found or (found[provider] is None and thread_id):
-            found[provider] = thread_id.strip() if thread_id else None
-
-    containers = _widget_containers(root)
-    for provider in _CONTAINER_ORDER:
-        for thread_id in containers.get(provider, ()):
-            add(provider, thread_id)
-    for provider, pattern, group in _SCRIPT_WIDGETS:
-        match = pattern.search(blob)
-        if match:
-            add(provider, group(match))
-    if (
-        "disqus" in found
-        and found["disqus"] is None
-        and "disqus.com/embed.js" not in blob
-        and not containers.get("disqus_thread")
-    ):
-        del found["disqus"]
-    return [CommentWidget(provider, thread_id) for provider, thread_id in found.items()]
-
-
-# Providers in the order their containers are reported (then script-only detections).
-_CONTAINER_ORDER = ("facebook", "disqus", "spotim", "coral", "vk", "cackle", "hypercomments", "viafoura", "commento")
-
-
-def _widget_containers(root: HtmlElement) -> dict[str, list[str | None]]:
-    """Thread ids (or None) of each provider's container elements, in document order; one walk.
-
-    Containers: `.fb-comments`/`<fb:comments>`, `#disqus_thread`, Spot.IM `data-spotim-*`, `#coral_thread`/
-    `coral_talk*`/`<coral-stream>`, `vk_comments*`, Cackle `#mc-container`, `#hypercomments_widget`,
-    Viafoura `vf-conv*`/`<vf-conversations>`/`.viafoura`, `#commento`.
-    """
-    hits: dict[str, list[str | None]] = {}
-    for element in root.iter():
-        tag = element.tag
-        ident = element.get("id") or ""
-        classes = (element.get("class") or "").split()
-        if "fb-comments" in classes or tag == "fb:comments":
-            hits.setdefault("facebook", []).append(element.get("data-href") or element.get("href") or None)
-        if ident == "disqus_thread":
-            hits.setdefault("disqus", []).append(element.get("data-disqus-identifier") or None)
-            hits.setdefault("disqus_thread", []).append(None)
-        if any(element.get(name) is not None for name in _SPOTIM_NAMES):
-            hits.setdefault("spotim", []).append(element.get("data-post-id") or None)
-        if ident in {"coral_thread", "coral-thread"} or ident.startswith("coral_talk") or tag == "coral-stream":
-            hits.setdefault("coral", []).append(element.get("data-story-id") or element.get("data-story-url") or None)
-        if ident.startswith("vk_comments"):
-            hits.setdefault("vk", []).append(None)
-        if ident in {"mc-container", "mc_container"}:
-            hits.setdefault("cackle", []).append(None)
-        if ident == "hypercomments_widget":
-            hits.setdefault("hypercomments", []).append(None)
-        if ident.startswith("vf-conv") or tag == "vf-conversations" or "viafoura" in classes:
-            hits.setdefault("viafoura", []).append(element.get("vf-container-id") or None)
-        if ident == "commento":
-            hits.setdefault("commento", []).append(element.get("data-page-id") or None)
-    return hits
-
-
-# Class/id fragments, element names and attributes of every widget container selected below.
-_WIDGET_MARK = re.compile(
-    r"fb-comments|disqus_thread|coral|vk_comments|mc-container|mc_container|hypercomments_widget|vf-conv|viafoura"
-    r"|commento"
-)
-_WIDGET_TAGS = ("fb:comments", "coral-stream", "vf-conversations")
-_SPOTIM_NAMES = ("data-spotim-module", "data-spot-im-module", "data-spotim-app")
-_SPOTIM_ATTRIBUTES = etree.XPath(
-    "//@data-spotim-module | //@data-spot-im-module | //@data-spotim-app", smart_strings=False
-)
-_WIDGET_HINT = re.compile(r"disqus|Coral\.|spot\.im|VK\.Widgets|cackle|_hcwp|fyre|fb:comments", re.IGNORECASE)
-
-
-def _group(index: int) -> Callable[[re.Match[str]], str | None]:
-    return lambda match: match.group(index) if match.lastindex and match.lastindex >= index else None
-
-
-_SCRIPT_WIDGETS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str | None]], ...] = (
-    ("disqus", re.compile(r"""disqus_identifier\s*=\s*["']([^"']+)|page\.identifier\s*=\s*["']([^"']+)"""),
-     lambda m: m.group(1) or m.group(2)),
-    ("disqus", re.compile(r"[\w-]+\.disqus\.com/embed\.js"), lambda m: None),
-    ("coral", re.compile(r"""Coral\.(?:Talk\.render|createStreamEmbed)\s*\((?:[^)]*?storyID\s*:\s*["']([^"']+))?"""),
-     _group(1)),
-    ("spotim", re.compile(r"launcher\.spot\.im/spot/(sp_\w+)"), lambda m: None),
-    ("vk", re.compile(r"""VK\.Widgets\.Comments\s*\(\s*["'][^"']*["']\s*,\s*\{[^}]*\}\s*(?:,\s*["']?([\w-]+))?"""),
-     _group(1)),
-    ("cackle", re.compile(r"""cackle_widget\.push\(\s*\{[^}]*?channel\s*:\s*["']?([^"',}]+)"""), _group(1)),
-    ("hypercomments", re.compile(r"""_hcwp\.push\(\s*\{[^}]*?xid\s*:\s*["']?([^"',}]+)"""), _group(1)),
-    ("livefyre", re.compile(r"""fyre\.conv\.load|articleId\s*:\s*["']([^"']+)["'][^}]*?siteId"""), _group(1)),
-    ("facebook", re.compile(r"""<fb:comments[^>]*href=["']([^"']+)"""), _group(1)),
-)  # fmt: skip
 
 
 def _looks_like_comment(item: HtmlElement) -> bool:

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from services.parse.article import parse_article
 from services.parse.comment_json import read_comment_pages
 from services.parse.profiles import find_profile
+from services.parse.providers import ThreadComments
+from services.parse.threads import READERS, UNSUPPORTED, read_thread
 from shared import metrics
 from shared.db import session_scope
-from shared.errors import InvalidURLError
+from shared.errors import InvalidURLError, ProviderError
 from shared.models import utcnow
 from shared.pipeline import StageResult
-from shared.records import ArticleRecord, Comment, CommentSource
-from shared.store import Outcome, articles, comment_fetches, fetches, frontier
+from shared.records import ArticleRecord, CommentSource
+from shared.store import Outcome, articles, comment_fetches, comment_threads, fetches, frontier
+from shared.store.comment_fetches import FetchedPage
 from shared.urls import canonicalize_url, url_host
 
 log = logging.getLogger("newsflow.parse")
@@ -49,6 +55,7 @@ def parse_page(url_id: int) -> StageResult:
             comments = articles.CommentChanges()
         else:
             comments = articles.upsert_comments(session, write.article_id, record.comments, seen_at=now)
+        unsupported = _record_unsupported(session, write.article_id, record, now)
         changed = write.outcome is not Outcome.UNCHANGED or comments.changed
         frontier.advance(
             session,
@@ -59,6 +66,8 @@ def parse_page(url_id: int) -> StageResult:
             poll_changed=changed,
             last_changed_at=now if changed else row.last_changed_at,
         )
+    for provider in unsupported:
+        metrics.record_thread_failure(provider, "unsupported")
     metrics.record_parse(record)
     metrics.record_comment_changes(comments.inserted, comments.edited, comments.missing)
     if write.outcome is Outcome.UPDATED:
@@ -67,44 +76,90 @@ def parse_page(url_id: int) -> StageResult:
         metrics.record_repoll_done(changed)
     outcome = "suspect" if write.suspect_reason else write.outcome.value
     work = [("enrich", url_id)]
-    if record.comment_sources and not write.suspect_reason:
+    if _readable(record.comment_sources) and not write.suspect_reason:
         work.append(("comments", url_id))  # ingest fetches them, then hands them back to parse_comments
     return StageResult(outcome, tuple(work), **origin)
 
 
 def parse_comments(url_id: int) -> StageResult:
-    """Map the latest fetched pages of each of the article's comment sources to comments, with the
-    profile the source names, and merge them into the store as that source (see shared.changes)."""
+    """Map the latest fetched pages of each of the article's comment sources to comments (a comments
+    endpoint with the profile it names, a platform thread with its module in services/parse/providers)
+    and merge them into the store as that source (see shared.changes). A thread whose answers are not
+    what its module reads is recorded `provider_changed` and merges nothing."""
     with session_scope() as session:
         row = frontier.get_url(session, url_id)
         if row is None or row.article_id is None:
             return StageResult("skipped")
         article_id, origin = row.article_id, {"url": row.url, "enqueued_at": row.created_at}
-        sources = articles.comment_sources(session, article_id)
-        pages = {s.url: comment_fetches.load_comment_pages(session, article_id, s.url) for s in sources}
-    found: list[tuple[CommentSource, tuple[Comment, ...]]] = []
+        sources = _readable(articles.comment_sources(session, article_id))
+        pages = {s.key: comment_fetches.load_comment_round(session, article_id, s.key) for s in sources}
+    found: list[tuple[CommentSource, ThreadComments]] = []
+    failed: list[tuple[CommentSource, ProviderError]] = []
     for source in sources:
-        profile = find_profile(source.profile or "")
-        if profile is None or profile.comments_api is None or not pages[source.url]:
+        if not pages[source.key]:
             continue
-        found.append((source, read_comment_pages(pages[source.url], profile.comments_api, profile.comments_tzinfo)))
-    if not found:
+        try:
+            found.append((source, _read_source(source, pages[source.key])))
+        except ProviderError as exc:
+            log.warning("comment source unreadable", extra={"url": source.url, "reason": exc.reason})
+            failed.append((source, exc))
+    if not found and not failed:
         return StageResult("skipped", **origin)
-    merged: list[articles.CommentChanges] = []
+    merged: list[tuple[CommentSource, articles.CommentChanges]] = []
     with session_scope() as session:
         # The URL row, then the article row: the order parse_page takes them in, so that a page parse
         # and a comments merge of one article at the same moment wait for each other, never deadlock.
         if frontier.get_url(session, url_id, lock=True) is None or not articles.lock_article(session, article_id):
             return StageResult("skipped", **origin)
         now = utcnow()
-        for source, comments in found:
-            merged.append(articles.upsert_comments(session, article_id, comments, seen_at=now, source=source.provider))
-        changed = any(c.changed for c in merged)
+        for source, exc in failed:
+            comment_threads.record_failure(session, article_id, source, exc.reason, exc.detail, now)
+        for source, thread in found:
+            changes = articles.upsert_comments(
+                session, article_id, thread.comments, seen_at=now, source=source.provider, complete=thread.complete
+            )
+            comment_threads.record_comments(session, article_id, source, len(thread.comments))
+            merged.append((source, changes))
+        changed = any(c.changed for _, c in merged)
         if changed:
             frontier.note_change(session, url_id, now)
-    for changes in merged:
+    for source, exc in failed:
+        metrics.record_thread_failure(source.provider, exc.reason)
+    for source, changes in merged:
         metrics.record_comment_changes(changes.inserted, changes.edited, changes.missing)
+        metrics.record_thread_comments(source.provider, changes.inserted, changes.edited, changes.missing)
+    if failed and not found:
+        raise failed[0][1]
     return StageResult("changed" if changed else "unchanged", **origin)
+
+
+def _read_source(source: CommentSource, pages: list[FetchedPage]) -> ThreadComments:
+    """The comments one source's latest round lists (a comments endpoint's are always complete)."""
+    if source.provider in READERS:
+        return read_thread(source.provider, [(p.url, p.body) for p in pages])
+    profile = find_profile(source.profile or "")
+    if profile is None or profile.comments_api is None:
+        return ThreadComments(())
+    bodies = [p.body for p in pages]
+    return ThreadComments(read_comment_pages(bodies, profile.comments_api, profile.comments_tzinfo))
+
+
+def _readable(sources: tuple[CommentSource, ...]) -> tuple[CommentSource, ...]:
+    """The sources parse can map: comments endpoints and the platforms of services/parse/threads."""
+    return tuple(s for s in sources if s.provider == "site_json" or s.provider in READERS)
+
+
+def _record_unsupported(session: Session, article_id: int, record: ArticleRecord, now: datetime) -> list[str]:
+    """Record the page's widgets whose platform has no public read path; the providers seen the first time."""
+    first: list[str] = []
+    for widget in record.comment_widgets:
+        if widget.provider not in UNSUPPORTED:
+            continue
+        where = widget.thread_id or record.canonical_url
+        source = CommentSource(url=where, provider=widget.provider, thread={"href": where})
+        if comment_threads.record_unsupported(session, article_id, source, UNSUPPORTED[widget.provider], now):
+            first.append(widget.provider)
+    return first
 
 
 def trusted_canonical(record: ArticleRecord) -> ArticleRecord:

@@ -175,11 +175,14 @@ def upsert_comments(
     seen_at: datetime | None = None,
     *,
     source: str = HTML_SOURCE,
+    complete: bool = True,
 ) -> CommentChanges:
     """Merge the comments one source shows (the page's HTML, a comments endpoint) into the store: new
     ones inserted, changed text kept as a new version, ones no source shows any more (or replaced by a
     removal notice) marked deleted with the time first missed, never removed. A comment that another
-    source still shows only loses this source. Every change is also an event row, in order.
+    source still shows only loses this source. Every change is also an event row, in order. Like
+    counts and moderation state follow the source that owns the comment, without events; an
+    incomplete round (`complete=False`) marks nothing gone.
 
     New comments, versions and events are each written by one statement in natural-key order; the
     caller holds the article's row lock (parse stages), so merges of one article never interleave."""
@@ -189,7 +192,7 @@ def upsert_comments(
         for row in session.execute(select(models.Comment).where(models.Comment.article_id == article_id)).scalars()
     }
     stored = {k: StoredComment(k, r.content_hash, r.deleted, _sources(r)) for k, r in rows.items()}
-    diff = diff_comments(stored, comments, source)
+    diff = diff_comments(stored, comments, source, complete=complete)
     edited_ids = {c.id for c in diff.edited}
     # Comments only another source shows are listed after the page's own, each source in its order.
     offset = 0 if source == HTML_SOURCE else OTHER_SOURCE_POSITIONS
@@ -207,10 +210,11 @@ def upsert_comments(
         owner = _sources(row)[:1] in ((), (source,))
         if owner:
             row.position = position
+            row.likes, row.dislikes, row.moderation = comment.likes, comment.dislikes, comment.moderation
         if comment.deleted:
             continue
         if row.deleted:
-            row.sources = source  # the source that brings a comment back owns it
+            row.sources = row.source = source  # the source that brings a comment back owns it
         elif source not in _sources(row):
             row.sources = " ".join((*_sources(row), source))
         if comment.id in edited_ids or row.deleted:
@@ -275,6 +279,10 @@ def _insert_comments(
             "version_count": 1,
             "event_count": 1,
             "sources": source,
+            "source": source,
+            "likes": comment.likes,
+            "dislikes": comment.dislikes,
+            "moderation": comment.moderation,
             "first_seen_at": seen_at,
             "last_seen_at": seen_at,
         }

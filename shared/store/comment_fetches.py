@@ -1,5 +1,6 @@
-"""Pages fetched from an article's separate comment sources (comments JSON endpoints), compressed,
-one row per (article, source, page) holding the page as last fetched."""
+"""Pages fetched from an article's separate comment sources (comments JSON endpoints, comment
+platforms' API answers), compressed, one row per (article, source, page) holding the page as last
+fetched; a source is named by its `CommentSource.key` (the endpoint's URL for a comments endpoint)."""
 
 from __future__ import annotations
 
@@ -71,12 +72,18 @@ def save_comment_pages(
 
 def load_comment_pages(session: Session, article_id: int, source_url: str) -> list[bytes]:
     """The bodies of the source's latest round, in page order (empty when never fetched)."""
-    source_hash = url_hash(source_url)
-    mine = (CommentFetch.article_id == article_id, CommentFetch.source_hash == source_hash)
+    return [page.body for page in load_comment_round(session, article_id, source_url)]
+
+
+def load_comment_round(session: Session, article_id: int, source_key: str) -> list[FetchedPage]:
+    """The pages of the source's latest round (URL, type, body), in the order fetched."""
+    mine = (CommentFetch.article_id == article_id, CommentFetch.source_hash == url_hash(source_key))
     latest = session.execute(select(func.max(CommentFetch.fetched_at)).where(*mine)).scalar()
     if latest is None:
         return []
     rows = session.execute(
-        select(CommentFetch.body_zlib).where(*mine, CommentFetch.fetched_at == latest).order_by(CommentFetch.page)
-    ).scalars()
-    return [zlib.decompress(body) for body in rows]
+        select(CommentFetch.url, CommentFetch.content_type, CommentFetch.body_zlib)
+        .where(*mine, CommentFetch.fetched_at == latest)
+        .order_by(CommentFetch.page)
+    ).all()
+    return [FetchedPage(url, content_type, zlib.decompress(body)) for url, content_type, body in rows]

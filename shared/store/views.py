@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from shared import models
+from shared.store.comment_threads import thread_states
 from shared.store.enrichment import enrichment_view
 
 
@@ -16,7 +17,8 @@ def _iso(value: Any) -> Any:
 
 
 def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
-    """The article's record, tags, links both ways, and comments with all their versions."""
+    """The article's record, tags, links both ways, comments with all their versions and the source
+    each came from, and the state of its separate comment sources (platform threads, endpoints)."""
     article = session.get(models.Article, article_id)
     if article is None:
         return None
@@ -87,6 +89,11 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
                 "posted_at": _iso(c.posted_at),
                 "edited_at": _iso(c.edited_at),
                 "deleted": c.deleted,
+                "source": c.source,
+                "sources": (c.sources or "").split(),
+                "likes": c.likes,
+                "dislikes": c.dislikes,
+                "moderation": c.moderation,
                 "missing_since": _iso(c.missing_since),
                 "first_seen_at": _iso(c.first_seen_at),
                 "last_seen_at": _iso(c.last_seen_at),
@@ -94,4 +101,5 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
             }
             for c in comments
         ],
+        "comment_sources": [t.to_dict() for t in thread_states(session, article_id)],
     }

@@ -45,11 +45,12 @@ class Route:
 
 @dataclass(frozen=True)
 class Request:
-    """A request as the server saw it (header names lower-cased)."""
+    """A request as the server saw it (header names lower-cased, the body of a POST)."""
 
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
 
 
 RouteSpec = Route | Callable[[Request], Route]
@@ -152,14 +153,13 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            self._answer(send_body=True)
+            self._answer(send_body=True, body=self.rfile.read(length))
 
         def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
             return
 
-        def _answer(self, send_body: bool) -> None:
-            request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+        def _answer(self, send_body: bool, body: bytes = b"") -> None:
+            request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             server._record(request)
             route = server._route(request)
             try:
