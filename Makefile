@@ -35,9 +35,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-eval: $(STAMP)  ## per-field extraction scores over the fixture corpus, entity precision and recall
+eval: $(STAMP)  ## per-field extraction scores over the fixture corpus, entity precision and recall, enrichment on real pages
 	$(PY) -m bench.eval_parse
 	$(PY) -m bench.eval_entities
+	$(PY) -m bench.eval_enrich_real
 
 bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 	$(PY) -m bench.parse_bench

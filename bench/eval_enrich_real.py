@@ -278,7 +278,8 @@ def _fmt_entities(table: dict[str, dict[str, dict[str, Any]]]) -> Iterable[str]:
             f"{kinds[k]['precision']:.2f}/{kinds[k]['recall']:.2f}" if k in kinds else "  -/-  "
             for k in ("person", "place", "organisation")
         )
-        yield f"{language:<9}{a['pages']:>6}{a['precision']:>7.3f}{a['recall']:>7.3f}{a['tp']:>5}{a['fp']:>5}{a['fn']:>5}   {cells}"
+        counts = f"{a['tp']:>5}{a['fp']:>5}{a['fn']:>5}"
+        yield f"{language:<9}{a['pages']:>6}{a['precision']:>7.3f}{a['recall']:>7.3f}{counts}   {cells}"
 
 
 def main(argv: list[str] | None = None) -> int:

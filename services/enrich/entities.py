@@ -242,6 +242,8 @@ def _splits(parts: list[str], gazetteer: Gazetteer) -> bool:
         return False
     if _ACRONYM.match(parts[0]) or gazetteer.known(parts[0]) is not None:
         return True
+    if len(parts[0]) <= 4 and any(gazetteer.known(p) is not None for p in parts[1:]):
+        return True  # "Anti-Kiev", "Pro-Russia", "Ex-USSR"
     return all(gazetteer.known(p) is not None for p in parts if p[:1].isupper())
 
 
@@ -366,6 +368,7 @@ def _classify_run(
         inner = bool(unknown) and folded in gazetteer.connectors
         breaks = (
             _is_cue(token.text, gazetteer)
+            or folded in gazetteer.org_cues
             or token.text in gazetteer.non_entities
             or (not token.cap and not inner)
             or (folded in stop and not inner)
@@ -400,7 +403,8 @@ def _organisation_run(
     an organisation's name, places inside included ("Bank of Montreal", "Silicon Valley Bank",
     "Universidad de Salamanca"); leading stop words and role words are not part of it."""
     start = 0
-    while start < len(tokens) and tokens[start].text.casefold() in stop:
+    skip = stop | gazetteer.org_cues
+    while start < len(tokens) and tokens[start].text.casefold() in skip:
         start += 1
     words = [t.text for t in tokens[start:]]
     if len(words) < 2 or gazetteer.known(" ".join(words)) is not None:

@@ -84,6 +84,7 @@ class Gazetteer:
     credit_words: frozenset[str] = frozenset()
     connectors: frozenset[str] = frozenset()
     article_connectors: frozenset[str] = frozenset()
+    org_cues: frozenset[str] = frozenset()  # "Sender", "Konzern": words before a name that are not part of it
     role_suffixes: tuple[str, ...] = ()
     noun_suffixes: tuple[str, ...] = ()
     spaceless_places: dict[str, str] | None = None  # Han/kana/hangul spelling -> canonical name
@@ -223,6 +224,7 @@ def load_gazetteer(aliases_path: str | None = None, min_city_population: int = M
         credit_words=frozenset(w.casefold() for w in rules["credit_words"]),
         connectors=frozenset(rules["connectors"]),
         article_connectors=frozenset(rules["article_connectors"]),
+        org_cues=frozenset(rules["org_cues"]),
         role_suffixes=tuple(rules["role_suffixes"]),
         noun_suffixes=tuple(rules["noun_suffixes"]),
         spaceless_places=spaceless,

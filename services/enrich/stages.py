@@ -27,7 +27,7 @@ log = logging.getLogger("newsflow.enrich")
 
 
 def enrich_article(url_id: int) -> StageResult:
-    """Store the article's tags, entities, key phrases and fingerprint, link near-duplicates found
+    """Store the article's language, tags, entities, key phrases and fingerprint, link near-duplicates found
     among all stored articles; hand the URL to link resolution."""
     settings = get_settings()
     with session_scope() as session:
@@ -44,6 +44,7 @@ def enrich_article(url_id: int) -> StageResult:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id != article_id:
             return StageResult("skipped")
+        enrichment.set_article_language(session, article_id, result.language)
         graph.set_article_tags(session, article_id, result.tags)
         enrichment.set_article_entities(
             session,

@@ -66,6 +66,17 @@ def set_article_entities(session: Session, article_id: int, entities: Sequence[E
     return len(rows)
 
 
+def set_article_language(session: Session, article_id: int, language: str | None) -> bool:
+    """Store the language enrich resolved for the article (the declaration checked against the text);
+    True when it changed."""
+    result = session.execute(
+        update(models.Article)
+        .where(models.Article.id == article_id, models.Article.language.is_distinct_from(language))
+        .values(language=language)
+    )
+    return bool(result.rowcount)
+
+
 def set_article_keywords(session: Session, article_id: int, keywords: Sequence[KeywordRow]) -> int:
     """Make the article's key phrases exactly `keywords`, each a shared tag of kind 'topic'."""
     rows = [

@@ -9,6 +9,7 @@ import pytest
 from services.enrich.entities import extract_entities
 from services.enrich.gazetteer import load_gazetteer
 from services.enrich.scoring import load_labels, score_page, total
+from services.enrich.tags import normalize_tags
 
 LABELS = Path(__file__).parents[2] / "fixtures" / "entities"
 # Pinned minimums (precision, recall) per kind over tests/fixtures/entities; they may only go up.
@@ -67,3 +68,42 @@ def test_quality_gate_on_labelled_pages(gazetteer) -> None:
     for kind, (min_p, min_r) in MINIMUMS.items():
         assert scores[kind].precision >= min_p, (kind, scores[kind])
         assert scores[kind].recall >= min_r, (kind, scores[kind])
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "de",
+            "Die Vereinigten Staaten und Russland: US-Präsident Donald Trump sagte, der Sender Fox News habe "
+            "gelogen. Foto: Jan Doolan Copyright",
+            {("United States", "place"), ("Russia", "place"), ("Donald Trump", "person"), ("Fox News", "organisation")},
+        ),
+        (
+            "fr",
+            "Les États-Unis et la Russie : le président Vladimir Poutine a rencontré Emmanuel Macron à Moscou.",
+            {
+                ("United States", "place"),
+                ("Russia", "place"),
+                ("Vladimir Poutine", "person"),
+                ("Emmanuel Macron", "person"),
+                ("Moscow", "place"),
+            },
+        ),
+        (
+            "ja",
+            "韓国の尹錫悦大統領はソウルで談話を出し、北朝鮮に従う勢力の清算を訴えた。",
+            {("South Korea", "place"), ("Seoul", "place"), ("North Korea", "place")},
+        ),
+    ],
+)
+def test_entities_across_languages(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    found = extract_entities(None, None, [text], gazetteer, language=language)
+    assert {(e.name, e.kind) for e in found} == expected
+
+
+def test_one_country_under_its_names_in_many_languages(gazetteer) -> None:
+    tags = normalize_tags(
+        ["Vereinigte Staaten", "États-Unis", "United States", "USA", "アメリカ合衆国"], gazetteer.aliases
+    )
+    assert [(t.key, t.name, t.kind) for t in tags] == [("united states", "United States", "place")]
