@@ -239,14 +239,17 @@ def generated_records(count: int) -> list[ArticleRecord]:
 
 
 def measure_cost(records: Sequence[ArticleRecord], gazetteer: Gazetteer, repeat: int = 3) -> dict[str, float]:
-    """Median milliseconds per article of each part of enrichment and of the whole `enrich_record`."""
+    """Median CPU milliseconds per article of each part of enrichment and of the whole `enrich_record`."""
     from services.enrich import keywords as kw
     from services.enrich.fingerprint import fingerprint
 
+    languages = {id(r): _language_of(r) for r in records}
     parts: dict[str, Callable[[ArticleRecord], object]] = {
         "language": _language_of,
-        "key phrases": lambda r: kw.extract_keywords(r.body_text, r.language),
-        "entities": lambda r: _extract_record(r, gazetteer),
+        "key phrases": lambda r: kw.extract_keywords(
+            "\n\n".join(r.body_paragraphs), languages[id(r)], top=10, title=r.title, lead=r.lead
+        ),
+        "entities": lambda r: _extract_record(r, gazetteer, languages[id(r)]),
         "minhash": lambda r: fingerprint(r.body_text),
         "enrich_record (all)": lambda r: enrich_record(r, gazetteer),
     }
@@ -255,17 +258,17 @@ def measure_cost(records: Sequence[ArticleRecord], gazetteer: Gazetteer, repeat:
     for name, part in parts.items():
         runs = []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started = time.process_time()  # CPU time: the machine is shared, wall time counts the others
             for record in records:
                 part(record)
-            runs.append((time.perf_counter() - started) * 1000 / len(records))
+            runs.append((time.process_time() - started) * 1000 / len(records))
         out[name] = round(statistics.median(runs), 3)
     return out
 
 
-def _extract_record(record: ArticleRecord, gazetteer: Gazetteer) -> object:
+def _extract_record(record: ArticleRecord, gazetteer: Gazetteer, language: str | None) -> object:
     try:
-        return extract_entities(record.title, record.lead, record.body_paragraphs, gazetteer, language="en")  # type: ignore[call-arg]
+        return extract_entities(record.title, record.lead, record.body_paragraphs, gazetteer, language=language)  # type: ignore[call-arg]
     except TypeError:
         return extract_entities(record.title, record.lead, record.body_paragraphs, gazetteer)
 
@@ -311,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + line)
     if cost:
         whole = cost["enrich_record (all)"]
-        print(f"\ncost per article on {args.cost_pages} generated pages (median of 3 runs; budget {BUDGET_MS} ms)")
+        print(f"\ncost per article on {args.cost_pages} generated pages (CPU time, median of 3 runs; budget {BUDGET_MS} ms)")
         for name, ms in cost.items():
             print(f"  {name:<22}{ms:>8.3f} ms")
         print(f"  {'share of the budget':<22}{whole / BUDGET_MS:>8.2f}x")
