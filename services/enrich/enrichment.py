@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.enrich.entities import EntityMention, extract_entities
@@ -42,7 +43,7 @@ def enrich_record(record: ArticleRecord, gazetteer: Gazetteer, *, keywords: int 
     if keywords:
         body = "\n\n".join(record.body_paragraphs)
         found = extract_keywords(body, language, top=keywords * 2, title=record.title, lead=record.lead)
-        phrases = [k for k in found if k.key not in taken]
+        phrases = [k for k in found if k.key not in taken and not _names_a_person(k, entities, gazetteer)]
     return Enrichment(
         tags=tuple(tags),
         entities=tuple(entities),
@@ -51,3 +52,13 @@ def enrich_record(record: ArticleRecord, gazetteer: Gazetteer, *, keywords: int 
         text_hash=content_hash(text),
         language=language,
     )
+
+
+def _names_a_person(keyword: Keyword, entities: Sequence[EntityMention], gazetteer: Gazetteer) -> bool:
+    """Whether a key phrase is a name rather than a subject: it holds a given name ("Paulis Karol"), or
+    every word of it belongs to an entity's name ("Harris", "Küste Venezuelas" is kept)."""
+    words = keyword.phrase.split()
+    if any(w in gazetteer.first_names for w in words):
+        return True
+    entity_words = {w.casefold() for e in entities for name in (e.name, *e.aliases) for w in name.split()}
+    return all(w.casefold() in entity_words for w in words)

@@ -44,6 +44,7 @@ _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»]?\s+(?=[\"“‘«(]?[^\W\d_])
 _POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
 _CREDIT_END = frozenset({"/", "|", ")", "]"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
+_ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 _ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
 
@@ -219,6 +220,7 @@ def _tokens(sentence: str, gazetteer: Gazetteer) -> list[str]:
     "Heung-min"); a possessive is dropped and ends the name ("Postecoglou’s Champions League")."""
     tokens: list[str] = []
     for word in _TOKEN.findall(sentence):
+        word = _ELISION.sub("", word)  # "l'Europa", "dell’Artico", "d’Ukraine"
         if word.endswith(".") and word.count(".") == 1:
             word = word[:-1]  # sentence period or "Mr."; "U.S." keeps its dots
         possessive = len(word) > 2 and _POSSESSIVE.search(word) is not None
@@ -325,6 +327,13 @@ def _is_cue(word: str, gazetteer: Gazetteer) -> bool:
 
 def _lookup(surface: str, gazetteer: Gazetteer, language: str | None) -> AliasEntry | None:
     entry = gazetteer.known(surface)
+    if (
+        entry is not None
+        and len(surface) <= 3
+        and not surface.isupper()
+        and surface not in (entry.name, *entry.aliases)
+    ):
+        return None  # "Un" opening a Spanish sentence is not the UN
     if entry is None and language in _GENITIVE_LANGUAGES and surface.endswith("s") and len(surface) > 4:
         entry = gazetteer.known(surface[:-1])  # "Russlands", "Irans", "Ukrainas"
     return entry
@@ -390,8 +399,8 @@ def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: G
     if unknown and unknown[-1].cap and unknown[-1].text in gazetteer.first_names:
         return True
     word = tokens[i].text
-    if word not in gazetteer.first_names or i + 1 >= len(tokens):
-        return False
+    if word not in gazetteer.first_names or i + 1 >= len(tokens) or gazetteer.aliases.resolve(word) is not None:
+        return False  # a country ("Kenia", "Jordan") stays a country
     nxt = tokens[i + 1]
     return nxt.cap and nxt.text.isalpha() and gazetteer.known(nxt.text) is None
 
@@ -480,11 +489,14 @@ def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazet
     )
     words = words[:cut]
     if german:
-        # every noun is capitalised: the name stops before a word that reads as a noun
-        cut = next(
-            (k for k, w in enumerate(words[1:], 1) if w.casefold().endswith(gazetteer.noun_suffixes)), len(words)
-        )
-        words = words[: min(cut, 3)]
+        # every noun is capitalised: a name is given names and one surname ("Gerd Harry Lybke") that does
+        # not read as a noun ("-ung"), and a genitive ends it ("Hillary Clintons Verweis" -> Hillary Clinton)
+        end = next((k for k, w in enumerate(words[1:], 1) if w not in gazetteer.first_names), len(words) - 1)
+        words = words[: end + 1]
+        if words[-1].casefold().endswith(gazetteer.noun_suffixes):
+            return None
+        if len(words) > 1 and words[-1].endswith("s") and len(tokens) > len(words):
+            words[-1] = words[-1][:-1]
     if not 2 <= len(words) <= 4 or not all(w.replace("-", "").isalpha() and w[:1].isupper() for w in words):
         return None
     follows = (after or "").split(" ")

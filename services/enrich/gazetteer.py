@@ -26,6 +26,7 @@ from services.enrich.tags import tag_key
 
 # Cities below this population are left out: small towns share names with common words and surnames.
 MIN_CITY_POPULATION = 100_000
+EXONYM_CITY = 300_000  # cities found by their other Latin names (Moskau, Koursk); smaller ones by spelling variants
 SPACELESS_CITY = 1_000_000  # cities found by their Han/kana/hangul names
 LARGE_CITY = 250_000  # below this, a city named like a word or a given name is left out
 # CLDR locales whose country names are added: the languages of the news newsflow reads.
@@ -180,14 +181,22 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
                 if len(alt) >= 2 and (city.get("population", 0) >= SPACELESS_CITY or name in capitals):
                     spaceless.setdefault(alt, name)
             elif (
-                _LATIN_NAME.match(alt)
+                (city.get("population", 0) >= EXONYM_CITY or _plain(alt) == _plain(name))
+                and _LATIN_NAME.match(alt)
                 and len(alt) >= 4
                 and alt.casefold() not in rejected
-                and _first_letter(alt)
-                == _first_letter(name)  # exonyms keep it: Moskau, Warschau; "Kanton" is no Guangzhou
+                and _first_letter(alt) == _first_letter(name)  # "Kanton" is no Guangzhou
             ):
                 places.setdefault(tag_key(alt), name)
     return places, spaceless
+
+
+def _plain(name: str) -> str:
+    """A name without accents and doubled vowels, so that spelling variants meet ("Århus", "Aarhus")."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(ch))
+    for double, single in (("aa", "a"), ("ae", "a"), ("oe", "o"), ("ue", "u")):
+        bare = bare.replace(double, single)
+    return bare
 
 
 def _first_letter(name: str) -> str:

@@ -82,69 +82,15 @@ _NOT_NOUN_ENDINGS = {
 }
 _NOT_NOUN_ENDINGS["nb"] = _NOT_NOUN_ENDINGS["nn"] = _NOT_NOUN_ENDINGS["no"]
 # Words stopwordsiso lacks that are never a subject on their own in news copy.
-_EXTRA_STOPWORDS = frozenset(
-    [
-        "also",
-        "said",
-        "says",
-        "told",
-        "according",
-        "year",
-        "years",
-        "week",
-        "weeks",
-        "day",
-        "days",
-        "time",
-        "times",
-        "people",
-        "percent",
-        "cent",
-        "per",
-        "jahr",
-        "jahre",
-        "jahren",
-        "prozent",
-        "uhr",
-        "woche",
-        "wochen",
-        "tag",
-        "tage",
-        "tagen",
-        "mal",
-        "euro",
-        "dollar",
-        "année",
-        "années",
-        "ans",
-        "jour",
-        "jours",
-        "fois",
-        "año",
-        "años",
-        "día",
-        "días",
-        "vez",
-        "veces",
-        "anno",
-        "anni",
-        "giorno",
-        "giorni",
-        "volta",
-        "volte",
-        "jaar",
-        "jaren",
-        "dag",
-        "dagen",
-        "keer",
-        "år",
-        "dager",
-        "dage",
-        "gang",
-        "ganger",
-        "gånger",
-    ]
+_EXTRA = (
+    "also said says told according year years week weeks day days time times people percent cent per "
+    "jahr jahre jahren prozent uhr woche wochen tag tage tagen mal euro dollar laut "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag januar februar märz april mai juni juli "
+    "august september oktober november dezember "
+    "année années ans jour jours fois año años día días vez veces anno anni giorno giorni volta volte "
+    "jaar jaren dag dagen keer år dager dage gang ganger gånger"
 )
+_EXTRA_STOPWORDS = frozenset(_EXTRA.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +142,7 @@ def extract_keywords(
     first_seen: dict[str, int] = {}
     segments = [(title or "", TITLE_WEIGHT), (lead or "", LEAD_WEIGHT), (text, BODY_WEIGHT)]
     for segment, weight in segments:
-        for run in _runs(segment, lang, stop, headline=weight == TITLE_WEIGHT):
+        for run in _runs(segment, lang, stop, headline=weight == TITLE_WEIGHT and lang != "de"):
             for size in range(1, MAX_WORDS + 1):
                 for i in range(len(run) - size + 1):
                     words = run[i : i + size]
@@ -250,7 +196,7 @@ def _runs(segment: str, lang: str, stop: frozenset[str], *, headline: bool) -> l
                 current = []
             sentence_start = token in '.!?:;…"“”«»'
             continue
-        if _candidate(word, lang, stop, sentence_start or headline):
+        if _candidate(word, lang, stop, sentence_start, headline):
             current.append(word)
         elif current:
             runs.append(current)
@@ -261,7 +207,7 @@ def _runs(segment: str, lang: str, stop: frozenset[str], *, headline: bool) -> l
     return runs
 
 
-def _candidate(word: str, lang: str, stop: frozenset[str], free_case: bool) -> bool:
+def _candidate(word: str, lang: str, stop: frozenset[str], sentence_start: bool, headline: bool) -> bool:
     """Whether `word` can be part of a key phrase: a content word, noun-like, not a name."""
     folded = word.casefold()
     if len(word) < MIN_CHARS or folded in stop or any(ch.isdigit() for ch in word):
@@ -271,5 +217,6 @@ def _candidate(word: str, lang: str, stop: frozenset[str], free_case: bool) -> b
     if folded.endswith(_NOT_NOUN_ENDINGS.get(lang, ())):
         return False
     if lang == "de":
-        return word[0].isupper()  # German capitalises every noun and little else
-    return free_case or not word[0].isupper()  # capitalised inside a sentence: a name
+        # German capitalises every noun and little else; a sentence's first word is capitalised anyway
+        return word[0].isupper() and not sentence_start
+    return sentence_start or headline or not word[0].isupper()  # capitalised inside a sentence: a name
