@@ -15,8 +15,9 @@ Run `python -m bench.eval_enrich_real [--json] [--per-page]` (`make eval` calls 
      that holds at least half of the longer one's words ("Trump" ~ "Donald Trump", "Manchester City" ~
      "Manchester City transfer news", but not "Ukraine" ~ "guerre en Ukraine"). Text without spaces (Han,
      kana, hangul) compares characters the same way ("東京" ~ "東京都").
-   The headline figure is the share of all editors' topics recovered (micro); the mean per page and the
-   predictions per page are printed beside it, so that recall bought with a flood of output shows.
+   The headline figure is the share of all editors' topics recovered (micro); the mean per page, the
+   predictions per page and the share recovered by equality alone are printed beside it, so that recall
+   bought with a flood of output or with the containment rule shows.
 2. **Entities** on 43 of those pages labelled by hand (`tests/fixtures/entities_real/`, rules in its
    RULES.md): precision and recall per language and kind, on the labelled text (not a fresh parse).
 3. **Cost** per article of each part of `enrich_record` (language, key phrases, entities, MinHash) on the
@@ -91,10 +92,12 @@ def topic_forms(text: str, language: str | None, aliases: AliasTable) -> set[tup
     return forms
 
 
-def forms_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Equal, or the shorter is a contiguous run of the longer holding at least half its words."""
+def forms_match(a: tuple[str, ...], b: tuple[str, ...], exact: bool = False) -> bool:
+    """Equal, or (unless `exact`) the shorter is a contiguous run of the longer holding at least half its words."""
     if a == b:
         return True
+    if exact:
+        return False
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if not short or 2 * len(short) < len(long_):
         return False
@@ -112,6 +115,7 @@ class TopicResult:
     recovered: tuple[str, ...]
     by_keywords: int
     by_entities: int
+    exact: int = 0
 
 
 def recover_topics(
@@ -120,6 +124,7 @@ def recover_topics(
     entities: Sequence[Sequence[str]],
     language: str | None,
     aliases: AliasTable,
+    exact: bool = False,
 ) -> tuple[list[str], int, int]:
     """The topics matched by a key phrase or an entity spelling, and how many each side matched."""
     kw_forms = [f for k in keywords for f in topic_forms(k, language, aliases)]
@@ -127,8 +132,8 @@ def recover_topics(
     recovered, by_kw, by_en = [], 0, 0
     for topic in dict.fromkeys(topics):
         forms = topic_forms(topic, language, aliases)
-        kw = any(forms_match(t, p) for t in forms for p in kw_forms)
-        en = any(forms_match(t, p) for t in forms for p in en_forms)
+        kw = any(forms_match(t, p, exact) for t in forms for p in kw_forms)
+        en = any(forms_match(t, p, exact) for t in forms for p in en_forms)
         by_kw += kw
         by_en += en
         if kw or en:
@@ -156,8 +161,9 @@ def evaluate_topics(gazetteer: Gazetteer) -> list[TopicResult]:
         keywords = [k.phrase for k in result.keywords]
         entities = [(e.name, *e.aliases) for e in result.entities]
         recovered, by_kw, by_en = recover_topics(topics, keywords, entities, language, gazetteer.aliases)
+        exact = len(recover_topics(topics, keywords, entities, language, gazetteer.aliases, exact=True)[0])
         predictions = (*keywords, *(e.name for e in result.entities))
-        out.append(TopicResult(case.id, language, topics, predictions, tuple(recovered), by_kw, by_en))
+        out.append(TopicResult(case.id, language, topics, predictions, tuple(recovered), by_kw, by_en, exact))
     return out
 
 
@@ -169,6 +175,7 @@ def topic_summary(results: Sequence[TopicResult]) -> dict[str, Any]:
         "topics": n,
         "recovered": round(sum(len(r.recovered) for r in results) / n, 3),
         "per_page_mean": round(statistics.mean(len(r.recovered) / len(r.topics) for r in results), 3),
+        "equal_only": round(sum(r.exact for r in results) / n, 3),
         "by_key_phrases": round(sum(r.by_keywords for r in results) / n, 3),
         "by_entities": round(sum(r.by_entities for r in results) / n, 3),
         "predictions_per_page": round(statistics.mean(len(r.predictions) for r in results), 1),
@@ -307,14 +314,18 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"topics recovered by key phrases and entities: {t['recovered']:.3f} "
         f"(key phrases {t['by_key_phrases']:.3f}, entities {t['by_entities']:.3f}; "
-        f"mean per page {t['per_page_mean']:.3f}; {t['predictions_per_page']} predictions per page)"
+        f"mean per page {t['per_page_mean']:.3f}; {t['predictions_per_page']} predictions per page; "
+        f"by equality alone, no containment: {t['equal_only']:.3f})"
     )
     print(f"\nentities on {len(pages)} hand-labelled real pages (tests/fixtures/entities_real)")
     for line in _fmt_entities(entities):
         print("  " + line)
     if cost:
         whole = cost["enrich_record (all)"]
-        print(f"\ncost per article on {args.cost_pages} generated pages (CPU time, median of 3 runs; budget {BUDGET_MS} ms)")
+        print(
+            f"\ncost per article on {args.cost_pages} generated pages "
+            f"(CPU time, median of 3 runs; budget {BUDGET_MS} ms)"
+        )
         for name, ms in cost.items():
             print(f"  {name:<22}{ms:>8.3f} ms")
         print(f"  {'share of the budget':<22}{whole / BUDGET_MS:>8.2f}x")
