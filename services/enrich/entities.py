@@ -44,6 +44,10 @@ _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»]?\s+(?=[\"“‘«(]?[^\W\d_])
 _POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
 _CREDIT_END = frozenset({"/", "|", ")", "]"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
+# Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
+NAME_PARTICLES = frozenset(
+    {"von", "van", "der", "den", "de", "da", "di", "del", "della", "dos", "do", "du", "la", "le"}
+)
 _ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 _ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
@@ -149,10 +153,14 @@ def _merged_keys(found: dict[str, AliasEntry], language: str | None) -> dict[str
     people: dict[tuple[str, str], str] = {}
     out: dict[str, str] = {}
     orgs = [e for e in found.values() if e.kind == "organisation" and " " in e.key]
+    surnames = _surnames(found.values())
     for key, entry in found.items():
         if entry.aliases or entry.kind not in ("person", "organisation"):
             continue  # a gazetteer or alias-table entry is canonical already
         words = key.split()
+        if entry.kind == "person" and len(words) == 1 and surnames.get(key, key) != key:
+            out[key] = surnames[key]  # "Minister Lavrov" is Sergei Lavrov
+            continue
         if entry.kind == "organisation" and len(words) == 1:
             # "SVB" for "Silicon Valley Bank", "MSV" for "MSV Duisburg"
             initials = next((o.key for o in orgs if _initials(o.name) == entry.name or o.key.split()[0] == key), None)
@@ -362,7 +370,7 @@ def _classify_run(
             if entry is not None:
                 match = (entry, surface, j)
                 break
-        if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer):
+        if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer, german):
             match = None  # "Sofia Östmark", "Cecilia Sala", "Travis Kelce": a given name's company
         if match is not None:
             entry, surface, j = match
@@ -393,14 +401,19 @@ def _classify_run(
     return out
 
 
-def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer) -> bool:
+def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:
     """Whether the single word at `i` the gazetteer knows as a place is rather part of a person's name:
     it follows a given name, or it is a given name followed by a word the gazetteer does not know."""
     if unknown and unknown[-1].cap and unknown[-1].text in gazetteer.first_names:
         return True
     word = tokens[i].text
-    if word not in gazetteer.first_names or i + 1 >= len(tokens) or gazetteer.aliases.resolve(word) is not None:
-        return False  # a country ("Kenia", "Jordan") stays a country
+    if word not in gazetteer.first_names or i + 1 >= len(tokens):
+        return False
+    country = gazetteer.aliases.resolve(word)
+    if country is not None and (german or country.name == word):
+        # "South China Sea"; "Kenia Einfluss" (German capitalises the noun after it); but "Mauricio
+        # Pochettino" is no Mauritius, whose Spanish name that is
+        return False
     nxt = tokens[i + 1]
     return nxt.cap and nxt.text.isalpha() and gazetteer.known(nxt.text) is None
 
@@ -492,12 +505,18 @@ def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazet
         # every noun is capitalised: a name is given names and one surname ("Gerd Harry Lybke") that does
         # not read as a noun ("-ung"), and a genitive ends it ("Hillary Clintons Verweis" -> Hillary Clinton)
         end = next((k for k, w in enumerate(words[1:], 1) if w not in gazetteer.first_names), len(words) - 1)
+        while end + 1 < len(words) and words[end] in NAME_PARTICLES:
+            end += 1  # "Ursula von der Leyen"
         words = words[: end + 1]
         if words[-1].casefold().endswith(gazetteer.noun_suffixes):
             return None
         if len(words) > 1 and words[-1].endswith("s") and len(tokens) > len(words):
             words[-1] = words[-1][:-1]
-    if not 2 <= len(words) <= 4 or not all(w.replace("-", "").isalpha() and w[:1].isupper() for w in words):
+    while words and words[-1] in NAME_PARTICLES:
+        words = words[:-1]
+    # particles inside a name do not count: "Luiz Inácio Lula da Silva", "Ursula von der Leyen"
+    named = [w for w in words if w not in NAME_PARTICLES]
+    if not 2 <= len(named) <= 4 or not all(w.replace("-", "").isalpha() and w[:1].isupper() for w in named):
         return None
     follows = (after or "").split(" ")
     speech = len(words) == len(tokens) and (follows[0] in gazetteer.speech_verbs or follows[:2] == [",", "who"])

@@ -26,7 +26,6 @@ from services.enrich.tags import tag_key
 
 # Cities below this population are left out: small towns share names with common words and surnames.
 MIN_CITY_POPULATION = 100_000
-EXONYM_CITY = 300_000  # cities found by their other Latin names (Moskau, Koursk); smaller ones by spelling variants
 SPACELESS_CITY = 1_000_000  # cities found by their Han/kana/hangul names
 LARGE_CITY = 250_000  # below this, a city named like a word or a given name is left out
 # CLDR locales whose country names are added: the languages of the news newsflow reads.
@@ -131,13 +130,13 @@ def country_groups() -> tuple[dict[str, Any], ...]:
     countries, _ = _geonames()
     english = {code: c["name"] for code, c in countries.items()}
     english.update({code: Locale.parse("en").territories[code] for code in REGIONS})
-    rejected = _rejected_words()
+    rejected = _common_words()
     names: dict[str, list[str]] = {code: [] for code in english}
     for locale in NAME_LOCALES:
         territories = Locale.parse(locale).territories
         for code in english:
             name = territories.get(code)
-            # "Man" (Isle of Man in Norwegian) or "Mauricio" (Mauritius in Spanish) would be read in any text
+            # "Man" (Isle of Man in Norwegian) would be read in any English text
             if name and (SPACELESS.search(name) or (len(name) >= 4 and name.casefold() not in rejected)):
                 names[code].append(name)
     return tuple(
@@ -146,14 +145,34 @@ def country_groups() -> tuple[dict[str, Any], ...]:
 
 
 @lru_cache(maxsize=1)
-def _rejected_words() -> frozenset[str]:
-    """Folded words no alternate place name may be: stop words of the languages read, given names, and
-    the rule lists' non-entities."""
+def _common_words() -> frozenset[str]:
+    """Folded words no other name of a place may be: stop words of the languages read and the rule lists'
+    non-entities."""
     import stopwordsiso
 
-    rules = _rules()
     stop = {w.casefold() for lang in STOPWORD_LANGUAGES for w in stopwordsiso.stopwords(lang)}
-    return frozenset(stop | {n.casefold() for n in _first_names(rules)} | {w.casefold() for w in rules["non_entities"]})
+    return frozenset(stop | {w.casefold() for w in _rules()["non_entities"]})
+
+
+@lru_cache(maxsize=1)
+def _rejected_words() -> frozenset[str]:
+    """Folded words a smaller town's name may not be: common words and given names ("Hanna", "Bar")."""
+    return _common_words() | {n.casefold() for n in _first_names(_rules())}
+
+
+def exemplar_cities() -> dict[str, str]:
+    """Other-language names of the world's large cities (CLDR's time-zone exemplar cities, 27 locales)
+    -> the city's English name: "Wien", "Kopenhagen", "København", "Moskau", "Copenhague" -> ..."""
+    from babel import Locale
+
+    out: dict[str, str] = {}
+    for locale in NAME_LOCALES:
+        for zone, names in Locale.parse(locale).time_zones.items():
+            city = names.get("city")
+            english = zone.rsplit("/", 1)[-1].replace("_", " ")
+            if city and "/" in zone and not SPACELESS.search(city) and city.casefold() not in _common_words():
+                out.setdefault(city, english)
+    return out
 
 
 def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -180,14 +199,13 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
                 # two Han characters name many small towns, and sit inside longer words ("北海" in "北海道")
                 if len(alt) >= 2 and (city.get("population", 0) >= SPACELESS_CITY or name in capitals):
                     spaceless.setdefault(alt, name)
-            elif (
-                (city.get("population", 0) >= EXONYM_CITY or _plain(alt) == _plain(name))
-                and _LATIN_NAME.match(alt)
-                and len(alt) >= 4
-                and alt.casefold() not in rejected
-                and _first_letter(alt) == _first_letter(name)  # "Kanton" is no Guangzhou
-            ):
-                places.setdefault(tag_key(alt), name)
+            elif _plain(alt) == _plain(name) and _LATIN_NAME.match(alt):
+                places.setdefault(tag_key(alt), name)  # a spelling variant: "Århus", "Aarhus"
+    # Other languages' names from geonames' list would bring "Namen" (Namur) and "Kanton" (Guangzhou) into
+    # German text; CLDR's exemplar cities are the curated ones.
+    english = {tag_key(c["name"]): c["name"] for c in cities}
+    for city, name in exemplar_cities().items():
+        places.setdefault(tag_key(city), english.get(tag_key(name), name))
     return places, spaceless
 
 
@@ -197,10 +215,6 @@ def _plain(name: str) -> str:
     for double, single in (("aa", "a"), ("ae", "a"), ("oe", "o"), ("ue", "u")):
         bare = bare.replace(double, single)
     return bare
-
-
-def _first_letter(name: str) -> str:
-    return unicodedata.normalize("NFKD", name)[:1].casefold()
 
 
 @lru_cache(maxsize=1)

@@ -91,6 +91,82 @@ def test_quality_gate_on_labelled_pages(gazetteer) -> None:
             },
         ),
         (
+            "es",
+            "El presidente Pedro Sánchez dijo en Madrid que España y los Estados Unidos firmarán el acuerdo con el "
+            "Banco Santander.",
+            {
+                ("Pedro Sánchez", "person"),
+                ("Madrid", "place"),
+                ("Spain", "place"),
+                ("United States", "place"),
+                ("Banco Santander", "organisation"),
+            },
+        ),
+        (
+            "it",
+            "La premier Giorgia Meloni ha incontrato a Roma il presidente della Francia, mentre la Germania crescerà.",
+            {("Giorgia Meloni", "person"), ("Rome", "place"), ("France", "place"), ("Germany", "place")},
+        ),
+        (
+            "pt",
+            "O presidente Luiz Inácio Lula da Silva disse em Brasília que o Brasil e os Estados Unidos vão negociar "
+            "com o Banco do Brasil.",
+            {
+                ("Luiz Inácio Lula da Silva", "person"),
+                ("Brasília", "place"),
+                ("Brazil", "place"),
+                ("United States", "place"),
+                ("Banco do Brasil", "organisation"),
+            },
+        ),
+        (
+            "nl",
+            "Premier Bart De Wever zei in Brussel dat België en Duitsland samenwerken met de Europese Commissie.",
+            {
+                ("Bart De Wever", "person"),
+                ("Brussels", "place"),
+                ("Belgium", "place"),
+                ("Germany", "place"),
+                ("Europese Commissie", "organisation"),
+            },
+        ),
+        (
+            "sv",
+            "Statsminister Ulf Kristersson sade i Stockholm att Sverige och Norge ska samarbeta.",
+            {("Ulf Kristersson", "person"), ("Stockholm", "place"), ("Sweden", "place"), ("Norway", "place")},
+        ),
+        (
+            "no",
+            "Statsminister Jonas Gahr Støre sier i Oslo at Norge og Sverige skal samarbeide.",
+            {("Jonas Gahr Støre", "person"), ("Oslo", "place"), ("Norway", "place"), ("Sweden", "place")},
+        ),
+        (
+            "da",
+            "Statsminister Mette Frederiksen siger i København, at Danmark og Tyskland vil samarbejde.",
+            {("Mette Frederiksen", "person"), ("Copenhagen", "place"), ("Denmark", "place"), ("Germany", "place")},
+        ),
+        (
+            "de",
+            "EU-Kommissionspräsidentin Ursula von der Leyen mahnte, die Demokratien zu schützen.",
+            {("EU", "organisation"), ("Ursula von der Leyen", "person")},
+        ),
+        (
+            "zh",
+            "美国总统特朗普在北京会见了中国领导人，双方讨论了俄罗斯和日本的问题。",
+            {
+                ("United States", "place"),
+                ("Beijing", "place"),
+                ("China", "place"),
+                ("Russia", "place"),
+                ("Japan", "place"),
+            },
+        ),
+        (
+            "ko",
+            "윤석열 대통령은 서울에서 미국과 일본 정상을 만났다.",
+            {("Seoul", "place"), ("United States", "place"), ("Japan", "place")},
+        ),
+        (
             "ja",
             "韓国の尹錫悦大統領はソウルで談話を出し、北朝鮮に従う勢力の清算を訴えた。",
             {("South Korea", "place"), ("Seoul", "place"), ("North Korea", "place")},
