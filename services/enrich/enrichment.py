@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.enrich.entities import EntityMention, extract_entities
@@ -43,7 +42,8 @@ def enrich_record(record: ArticleRecord, gazetteer: Gazetteer, *, keywords: int 
     if keywords:
         body = "\n\n".join(record.body_paragraphs)
         found = extract_keywords(body, language, top=keywords * 2, title=record.title, lead=record.lead)
-        phrases = [k for k in found if k.key not in taken and not _names_a_person(k, entities, gazetteer)]
+        names = {w.casefold() for e in entities for name in (e.name, *e.aliases) for w in name.split()}
+        phrases = [k for k in found if k.key not in taken and not _is_name(k, names, gazetteer)]
     return Enrichment(
         tags=tuple(tags),
         entities=tuple(entities),
@@ -54,11 +54,10 @@ def enrich_record(record: ArticleRecord, gazetteer: Gazetteer, *, keywords: int 
     )
 
 
-def _names_a_person(keyword: Keyword, entities: Sequence[EntityMention], gazetteer: Gazetteer) -> bool:
+def _is_name(keyword: Keyword, entity_words: set[str], gazetteer: Gazetteer) -> bool:
     """Whether a key phrase is a name rather than a subject: it holds a given name ("Paulis Karol"), or
-    every word of it belongs to an entity's name ("Harris", "Küste Venezuelas" is kept)."""
+    every word of it belongs to an entity's name ("Harris"; "Küste Venezuelas" is kept)."""
     words = keyword.phrase.split()
     if any(w in gazetteer.first_names for w in words):
         return True
-    entity_words = {w.casefold() for e in entities for name in (e.name, *e.aliases) for w in name.split()}
     return all(w.casefold() in entity_words for w in words)
