@@ -35,11 +35,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-eval: $(STAMP)  ## parse scores on real pages (beside trafilatura), on the generated regression corpus, entity scores
+eval: $(STAMP)  ## parse scores on real pages (beside trafilatura) and on the generated regression corpus; entity scores; enrichment on real pages
 	$(PY) -m bench.eval_realpages --worse
 	@echo
 	$(PY) -m bench.eval_parse
 	$(PY) -m bench.eval_entities
+	$(PY) -m bench.eval_enrich_real
 
 bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 	$(PY) -m bench.parse_bench

@@ -92,7 +92,10 @@ def default_groups() -> list[dict[str, Any]]:
 @lru_cache(maxsize=4)
 def load_alias_table(extra_path: str | None = None) -> AliasTable:
     """The default table extended by the file at `extra_path` (if any); cached per path."""
-    table = AliasTable(default_groups())
+    from services.enrich.gazetteer import country_groups
+
+    # Country names in many languages first, so that the curated groups merge into them.
+    table = AliasTable([*country_groups(), *default_groups()])
     if extra_path:
         table.extend(read_groups(extra_path))
     return table

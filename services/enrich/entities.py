@@ -1,40 +1,56 @@
 """People, places and organisations in an article's title, lead and body, linked to canonical entities.
 
-Method, chosen by measurement (`python -m bench.eval_entities`): a gazetteer (alias table, countries,
-capitals, large cities, US states) with rules over runs of capitalised words. A spaCy pipeline was the
-other candidate, but its English model is not on PyPI under its real name; the `en-core-web-sm-*`
-uploads are third-party copies of unknown provenance (and pin older spaCy versions), so a model cannot
-be installed trustworthily and offline. The rules score well above the pinned minimums on the labelled
-pages at well under a millisecond per article, with nothing to download.
+Method, chosen by measurement (`python -m bench.eval_entities` on the generated pages,
+`python -m bench.eval_enrich_real` on hand-labelled real pages in ten languages): a gazetteer (alias
+table, countries under their names in many languages, capitals, large cities, US states) with rules over
+runs of capitalised words. A spaCy pipeline was the other candidate, but its models are not on PyPI under
+their real names (the `en-core-web-sm-*` uploads are third-party copies), so a model cannot be installed
+trustworthily and offline; the rules cost well under a millisecond per article, with nothing to download.
 
-Rules, in order, on each run of capitalised words (connectors such as "of" allowed inside):
-- the longest sub-run the gazetteer knows wins ("US Secretary of State Rex Tillerson" -> US, Rex Tillerson);
-- a remaining run ending in an organisation word ("Council", "Ministry", "Inc") is an organisation;
-- a remaining run of 2-4 words is a person when it starts with a known first name, follows a role word
-  ("deputy mayor", "President"), or is followed by a speech verb or ", who";
-- a single word that is the surname of a person found in the same article is that person ("Lavrov").
-Titles are headline-cased, so only the gazetteer and surnames are used there.
+Rules, in order, on each run of capitalised words (connectors such as "of", "von", "de" allowed inside):
+- a credit ("Foto: Jan Doolan", "© Reuters", "Copyright ...") is no mention and is skipped whole;
+- role words ("Präsident", "US-Präsident", "Sender", "minister") and the language's stop words
+  ("Die", "The", "El") end a run, so they are never part of a name; a role word marks what follows;
+- the longest sub-run the gazetteer knows wins ("US Secretary of State Rex Tillerson" -> US, Rex Tillerson),
+  also with a genitive -s ("Russlands", "USA:s");
+- a remaining run ending in an organisation word ("Council", "Partei", "Kommission", "Inc") or opening with
+  one in languages that put it first ("Universidad", "Comando") is an organisation;
+- a remaining run of 2-4 words is a person when it starts with a known given name (about 23,000, from
+  names-dataset: data/first_names.txt), follows a role word, or is followed by a speech verb ("said",
+  "sagte", "a déclaré") or ", who"; in German, where every noun is capitalised, a person's name stops
+  before a word that reads as a noun ("-ung", "-heit");
+- a single word is the surname of a person found in the same article ("Lavrov"), or a person when a role
+  word precedes it ("Papst Leo", "Trainer Krickau").
+Titles are headline-cased, so only the gazetteer and surnames are used there. Text without spaces
+(Japanese, Chinese) and hangul get places only, by the gazetteer's names in those scripts.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.enrich.aliases import AliasEntry
-from services.enrich.gazetteer import Gazetteer
+from services.enrich.gazetteer import SPACELESS, Gazetteer
 from services.enrich.tags import tag_key
 
-CONNECTORS = frozenset(
-    {"of", "de", "da", "di", "du", "del", "la", "le", "von", "van", "der", "den", "al", "bin", "for"}
-)
 # A place name followed by one of these is part of a treaty or format name ("Minsk agreements").
 NOT_PLACE_AFTER = frozenset({"agreement", "agreements", "protocol", "accords", "format", "process", "talks"})
-_TOKEN = re.compile(r"[^\W_](?:[\w’'&.]|-(?=\w))*|[^\w\s]", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"”’]?\s+(?=[\"“‘(]?[A-Z0-9])")
-_POSSESSIVE = re.compile(r"['’]s?$")
+_TOKEN = re.compile(r"[^\W_](?:[\w’'&.]|:s\b|-(?=\w))*|©|[^\w\s]", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»]?\s+(?=[\"“‘«(]?[^\W\d_])|\n+")
+_POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
+_CREDIT_END = frozenset({"/", "|", ")", "]"})
+_GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
+# Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
+NAME_PARTICLES = frozenset(
+    {"von", "van", "der", "den", "de", "da", "di", "del", "della", "dos", "do", "du", "la", "le"}
+)
+_ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
+_KATAKANA = re.compile(r"[\u30a0-\u30ff]")
+_ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +72,37 @@ class _Token:
     cap: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    tokens: list[_Token]
+    before: str | None
+    after: str | None
+    is_title: bool
+
+
 def extract_entities(
-    title: str | None, lead: str | None, paragraphs: Sequence[str], gazetteer: Gazetteer
+    title: str | None,
+    lead: str | None,
+    paragraphs: Sequence[str],
+    gazetteer: Gazetteer,
+    language: str | None = None,
 ) -> list[EntityMention]:
     """Entities of one article with mention counts, most mentioned first (ties in order of appearance)."""
     segments = [(title or "", True), (lead or "", False), *((p, False) for p in paragraphs)]
-    runs: list[tuple[list[_Token], str | None, str | None, bool]] = []
+    if language in ("ja", "zh", "ko") or SPACELESS.search(" ".join(s for s, _ in segments[:2])):
+        return _spaceless_places(segments, gazetteer)
+    stop = _stopwords(language)
+    runs: list[_Run] = []
     for text, is_title in segments:
         for sentence in _SENTENCE.split(text):
-            runs.extend((*run, is_title) for run in _capitalised_runs(sentence, gazetteer))
+            runs.extend(_capitalised_runs(sentence, is_title, gazetteer, stop))
 
     found: dict[str, AliasEntry] = {}
     spellings: dict[str, list[str]] = {}
     mentions: list[str | list[str]] = []  # entity keys in order; a list is an unresolved single word
-    for tokens, before, after, is_title in runs:
-        for item in _classify_run(tokens, before, after, is_title, gazetteer):
+    german = language == "de"
+    for run in runs:
+        for item in _classify_run(run, gazetteer, stop, language, german):
             if isinstance(item, str):
                 mentions.append([item])
                 continue
@@ -78,8 +110,19 @@ def extract_entities(
             found.setdefault(entry.key, entry)
             spellings.setdefault(entry.key, []).append(surface)
             mentions.append(entry.key)
+    return _count(mentions, found, spellings, language)
 
-    surnames = _surnames(found.values())
+
+def _count(
+    mentions: Iterable[str | list[str]],
+    found: dict[str, AliasEntry],
+    spellings: dict[str, list[str]],
+    language: str | None = None,
+) -> list[EntityMention]:
+    """Mentions counted per entity, single words resolved to the people whose surname they are, and the
+    spellings of one name merged ("Zentralen Wahlkommission", "Stine Eilertzens", "Stine Ilona Eilertzen")."""
+    merged = _merged_keys(found, language)
+    surnames = _surnames(e for k, e in found.items() if k not in merged)
     counts: Counter[str] = Counter()
     for mention in mentions:
         if isinstance(mention, list):
@@ -88,61 +131,234 @@ def extract_entities(
                 continue
             spellings[key].append(mention[0])
         else:
-            key = mention
+            key = merged.get(mention, mention)
+            if key != mention:
+                spellings[key].extend(spellings[mention])
         counts[key] += 1
     out = []
     for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
         entry = found[key]
+        if count < 2 and not entry.aliases and _ACRONYM.match(entry.name):
+            continue  # an acronym the gazetteer does not know is an organisation only when it recurs
         aliases = tuple(dict.fromkeys(s for s in (*entry.aliases, *spellings[key]) if s != entry.name))
         out.append(EntityMention(key=key, name=entry.name, kind=entry.kind or "topic", count=count, aliases=aliases))
     return out
 
 
-def _capitalised_runs(sentence: str, gazetteer: Gazetteer) -> list[tuple[list[_Token], str | None, str | None]]:
-    """Runs of capitalised tokens with the word before and the text after each run."""
-    raw = [m.group() for m in _TOKEN.finditer(sentence)]
+def _merged_keys(found: dict[str, AliasEntry], language: str | None) -> dict[str, str]:
+    """Rule-made names that are another spelling of one found before it -> that one's key: the same
+    words by their stems (inflection, genitive), or a person with the same first and last name."""
+    stemmer = _stemmer(language)
+    first: dict[tuple[str, str], str] = {}
+    people: dict[tuple[str, str], str] = {}
+    out: dict[str, str] = {}
+    orgs = [e for e in found.values() if e.kind == "organisation" and " " in e.key]
+    surnames = _surnames(found.values())
+    for key, entry in found.items():
+        if entry.aliases or entry.kind not in ("person", "organisation"):
+            continue  # a gazetteer or alias-table entry is canonical already
+        words = key.split()
+        if entry.kind == "person" and len(words) == 1 and surnames.get(key, key) != key:
+            out[key] = surnames[key]  # "Minister Lavrov" is Sergei Lavrov
+            continue
+        if entry.kind == "organisation" and len(words) == 1:
+            # "SVB" for "Silicon Valley Bank", "MSV" for "MSV Duisburg"
+            initials = next((o.key for o in orgs if _initials(o.name) == entry.name or o.key.split()[0] == key), None)
+            if initials is not None:
+                out[key] = initials
+                continue
+        stems = " ".join(stemmer.stemWord(w) if stemmer else w for w in words)
+        target = first.setdefault((entry.kind, stems), key)
+        if entry.kind == "person" and len(words) >= 2:
+            ends = (words[0], words[-1].removesuffix("s"))
+            target = people.setdefault(ends, target)
+        if target != key:
+            out[key] = target
+    return out
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
+
+
+@lru_cache(maxsize=64)
+def _stemmer(language: str | None):  # type: ignore[no-untyped-def]
+    from services.enrich.keywords import snowball_stemmer
+
+    return snowball_stemmer(language or "en")
+
+
+def _spaceless_places(segments: Sequence[tuple[str, bool]], gazetteer: Gazetteer) -> list[EntityMention]:
+    """Places in text without spaces between words: the longest gazetteer spelling at each position."""
+    names = gazetteer.spaceless_places or {}
+    longest = max((len(n) for n in names), default=0)
+    found: dict[str, AliasEntry] = {}
+    spellings: dict[str, list[str]] = {}
+    mentions: list[str | list[str]] = []
+    for text, _ in segments:
+        i = 0
+        while i < len(text):
+            for j in range(min(len(text), i + longest), i + 1, -1):
+                name = names.get(text[i:j])
+                if name is None or (j < len(text) and _KATAKANA.match(text[j - 1]) and _KATAKANA.match(text[j])):
+                    continue  # "ハマ" (Hama) inside "ハマス" (Hamas): a katakana word goes on
+                entry = gazetteer.known(name) or AliasEntry(key=tag_key(name), name=name, kind="place")
+                found.setdefault(entry.key, entry)
+                spellings.setdefault(entry.key, []).append(text[i:j])
+                mentions.append(entry.key)
+                i = j - 1
+                break
+            i += 1
+    return _count(mentions, found, spellings)
+
+
+@lru_cache(maxsize=64)
+def _stopwords(language: str | None) -> frozenset[str]:
+    """The language's stop words (case-folded), which never start or end a name."""
+    import stopwordsiso
+
+    code = {"nb": "no", "nn": "no"}.get(language or "en", language or "en")
+    words = stopwordsiso.stopwords(code) if stopwordsiso.has_lang(code) else stopwordsiso.stopwords("en")
+    return frozenset(w.casefold() for w in words)
+
+
+def _tokens(sentence: str, gazetteer: Gazetteer) -> list[str]:
+    """Words and punctuation. A hyphenated word splits where a part is a known name or an acronym
+    ("US-Russia", "ÖVP-Ministerin", "Russland-Wahl") and stays whole otherwise ("Zuma-Sambudla",
+    "Heung-min"); a possessive is dropped and ends the name ("Postecoglou’s Champions League")."""
     tokens: list[str] = []
-    for word in raw:
+    for word in _TOKEN.findall(sentence):
+        word = _ELISION.sub("", word)  # "l'Europa", "dell’Artico", "d’Ukraine"
         if word.endswith(".") and word.count(".") == 1:
             word = word[:-1]  # sentence period or "Mr."; "U.S." keeps its dots
-        word = _POSSESSIVE.sub("", word) if len(word) > 2 else word
-        # "US-Russia", "Anti-Kiev": capitalised halves are names of their own.
+        possessive = len(word) > 2 and _POSSESSIVE.search(word) is not None
+        word = _POSSESSIVE.sub("", word) if possessive else word
         parts = word.split("-")
-        if len(parts) > 1 and sum(p[:1].isupper() for p in parts) >= 1 and all(parts):
+        if len(parts) > 1 and all(parts) and _splits(parts, gazetteer):
             for i, part in enumerate(parts):
                 tokens.append(part)
                 if i < len(parts) - 1:
                     tokens.append("-")
         elif word:
             tokens.append(word)
-    runs: list[tuple[list[_Token], str | None, str | None]] = []
+        if possessive:
+            tokens.append("’s")
+    return tokens
+
+
+def _splits(parts: list[str], gazetteer: Gazetteer) -> bool:
+    """Whether a hyphenated word is a compound of a name and more rather than one name."""
+    if not parts[0][:1].isupper() or gazetteer.known("-".join(parts)) is not None:
+        return False
+    if _ACRONYM.match(parts[0]) or gazetteer.known(parts[0]) is not None:
+        return True
+    if len(parts[0]) <= 4 and any(gazetteer.known(p) is not None for p in parts[1:]):
+        return True  # "Anti-Kiev", "Pro-Russia", "Ex-USSR"
+    return all(gazetteer.known(p) is not None for p in parts if p[:1].isupper())
+
+
+def _capitalised_runs(sentence: str, is_title: bool, gazetteer: Gazetteer, stop: frozenset[str]) -> list[_Run]:
+    """Runs of capitalised tokens with the word before and the text after each run; credits skipped."""
+    tokens = _tokens(sentence, gazetteer)
+    runs: list[_Run] = []
     current: list[_Token] = []
     first_word = next((i for i, t in enumerate(tokens) if t[:1].isalnum()), 0)
+    shouted = _shouted(tokens)
+    credit = False
     for i, text in enumerate(tokens):
-        cap = text[:1].isupper() or (text[:1].isdigit() and any(c.isupper() for c in text))
+        folded = text.casefold()
+        if (
+            folded in gazetteer.credit_words
+            and 0 < i < len(tokens) - 1
+            and tokens[i - 1] == "("
+            and tokens[i + 1] == ")"
+        ):
+            continue  # "(Reuters)", "(dpa)": an agency credit in a dateline
+        if folded in gazetteer.credit_words and (
+            text == "©" or folded in ("copyright", "foto", "fotos", "photo", "photos", "bild", "image", "credit")
+        ):
+            # "Foto: Jan Doolan", "© Reuters", "Jan Doolan Copyright": the credit and the run before it go.
+            current, credit = [], True
+            continue
+        if credit:
+            if text in _CREDIT_END or (not text[:1].isupper() and text not in (":", ",", "/", "-", "&")):
+                credit = False
+            continue
+        cap = i not in shouted and (text[:1].isupper() or (text[:1].isdigit() and any(c.isupper() for c in text)))
         if cap:
             current.append(_Token(text, i == first_word, True))
             continue
-        if current and text in CONNECTORS and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
+        if current and _inner_connector(tokens, i, gazetteer):
             current.append(_Token(text, False, False))
             continue
         if current:
             start = i - len(current)
-            runs.append((current, tokens[start - 1] if start > 0 else None, " ".join(tokens[i : i + 3])))
+            runs.append(_Run(current, tokens[start - 1] if start > 0 else None, " ".join(tokens[i : i + 3]), is_title))
             current = []
     if current:
         start = len(tokens) - len(current)
-        runs.append((current, tokens[start - 1] if start > 0 else None, None))
+        runs.append(_Run(current, tokens[start - 1] if start > 0 else None, None, is_title))
     return runs
 
 
+def _inner_connector(tokens: Sequence[str], i: int, gazetteer: Gazetteer) -> bool:
+    """Whether tokens[i] joins two parts of one name: "of", "de la", "von der" followed by a capital
+    ("der" only after "von"/"van": "Spitze der Organisation" is no name)."""
+    j = i
+    while j < len(tokens) and tokens[j] in gazetteer.connectors:
+        if tokens[j] in gazetteer.article_connectors and tokens[j - 1] not in ("von", "van"):
+            return False
+        j += 1
+    return j > i and j < len(tokens) and tokens[j][:1].isupper()
+
+
+def _shouted(tokens: Sequence[str]) -> set[int]:
+    """Indexes of words in capitals next to other words in capitals ("LE POINT SUR LA SITUATION",
+    "NEVER SAY GOODBYE"): a kicker or a shout, not acronyms."""
+    upper = [len(t) > 1 and t.isalpha() and t.isupper() for t in tokens]
+    return {i for i, u in enumerate(upper) if u and ((i > 0 and upper[i - 1]) or (i + 1 < len(upper) and upper[i + 1]))}
+
+
+def _is_cue(word: str, gazetteer: Gazetteer) -> bool:
+    """A role word: "President", "Außenministerin", "Generaldirektors" (German compounds by their ending,
+    inflected forms by their stem)."""
+    folded = word.casefold()
+    for form in (
+        folded,
+        folded[:-1] if folded.endswith("s") else folded,
+        folded[:-2] if folded.endswith("en") else folded,
+    ):
+        if form in gazetteer.person_cues or (len(form) > 6 and form.endswith(gazetteer.role_suffixes)):
+            return True
+    return False
+
+
+def _lookup(surface: str, gazetteer: Gazetteer, language: str | None) -> AliasEntry | None:
+    entry = gazetteer.known(surface)
+    if (
+        entry is not None
+        and len(surface) <= 3
+        and not surface.isupper()
+        and surface not in (entry.name, *entry.aliases)
+    ):
+        return None  # "Un" opening a Spanish sentence is not the UN
+    if entry is None and language in _GENITIVE_LANGUAGES and surface.endswith("s") and len(surface) > 4:
+        entry = gazetteer.known(surface[:-1])  # "Russlands", "Irans", "Ukrainas"
+    return entry
+
+
 def _classify_run(
-    tokens: list[_Token], before: str | None, after: str | None, is_title: bool, gazetteer: Gazetteer
+    run: _Run, gazetteer: Gazetteer, stop: frozenset[str], language: str | None, german: bool
 ) -> list[tuple[AliasEntry, str] | str]:
     """Known entities (entry, surface) and unresolved single words of one run, in order."""
+    tokens = run.tokens
     out: list[tuple[AliasEntry, str] | str] = []
+    if not run.is_title:
+        org = _organisation_run(tokens, gazetteer, stop, german)
+        if org is not None:
+            return [org]
     unknown: list[_Token] = []
-    cue = before is not None and before.casefold() in gazetteer.person_cues
+    cue = run.before is not None and _is_cue(run.before, gazetteer)
     i = 0
     while i < len(tokens):
         match = None
@@ -150,32 +366,89 @@ def _classify_run(
             if not tokens[j - 1].cap:
                 continue
             surface = " ".join(t.text for t in tokens[i:j])
-            entry = gazetteer.known(surface)
+            entry = _lookup(surface, gazetteer, language)
             if entry is not None:
                 match = (entry, surface, j)
                 break
+        if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer, german):
+            match = None  # "Sofia Östmark", "Cecilia Sala", "Travis Kelce": a given name's company
         if match is not None:
             entry, surface, j = match
-            following = tokens[j].text if j < len(tokens) else (after or "").split(" ")[0]
+            following = tokens[j].text if j < len(tokens) else (run.after or "").split(" ")[0]
             if not (entry.kind == "place" and following.casefold() in NOT_PLACE_AFTER):
-                out.extend(_unknown_run(unknown, cue, None, is_title, gazetteer))
+                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
                 out.append((entry, surface))
             unknown, cue, i = [], False, j
             continue
         token = tokens[i]
-        if token.text.casefold() in gazetteer.person_cues or token.text in gazetteer.non_entities or not token.cap:
-            out.extend(_unknown_run(unknown, cue, None, is_title, gazetteer))
+        folded = token.text.casefold()
+        inner = bool(unknown) and folded in gazetteer.connectors
+        breaks = (
+            _is_cue(token.text, gazetteer)
+            or folded in gazetteer.org_cues
+            or token.text in gazetteer.non_entities
+            or (not token.cap and not inner)
+            or (folded in stop and not inner)
+        )
+        if breaks:
+            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
             unknown = []
-            cue = token.text.casefold() in gazetteer.person_cues
+            cue = _is_cue(token.text, gazetteer)
         else:
             unknown.append(token)
         i += 1
-    out.extend(_unknown_run(unknown, cue, after, is_title, gazetteer))
+    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german))
     return out
 
 
+def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:
+    """Whether the single word at `i` the gazetteer knows as a place is rather part of a person's name:
+    it follows a given name, or it is a given name followed by a word the gazetteer does not know."""
+    if unknown and unknown[-1].cap and unknown[-1].text in gazetteer.first_names:
+        return True
+    word = tokens[i].text
+    if word not in gazetteer.first_names or i + 1 >= len(tokens):
+        return False
+    country = gazetteer.aliases.resolve(word)
+    if country is not None and (german or country.name == word):
+        # "South China Sea"; "Kenia Einfluss" (German capitalises the noun after it); but "Mauricio
+        # Pochettino" is no Mauritius, whose Spanish name that is
+        return False
+    nxt = tokens[i + 1]
+    return nxt.cap and nxt.text.isalpha() and gazetteer.known(nxt.text) is None
+
+
+def _organisation_run(
+    tokens: list[_Token], gazetteer: Gazetteer, stop: frozenset[str], german: bool
+) -> tuple[AliasEntry, str] | None:
+    """The whole run as one organisation when its last word is an organisation word or its first one opens
+    an organisation's name, places inside included ("Bank of Montreal", "Silicon Valley Bank",
+    "Universidad de Salamanca"); leading stop words and role words are not part of it."""
+    start = 0
+    skip = stop | gazetteer.org_cues
+    while start < len(tokens) and tokens[start].text.casefold() in skip:
+        start += 1
+    words = [t.text for t in tokens[start:]]
+    if len(words) < 2 or gazetteer.known(" ".join(words)) is not None:
+        return None
+    last, first = words[-1].casefold(), words[0].casefold()
+    # "Civil Aviation Authority of Nepal": an organisation word followed by "of" and more
+    head_of = any(
+        w.casefold() in gazetteer.org_heads and words[k + 1] in gazetteer.connectors for k, w in enumerate(words[:-1])
+    )
+    if (
+        head_of
+        or last in gazetteer.org_heads
+        or (german and last.endswith(_GERMAN_ORG_ENDINGS))
+        or first in gazetteer.org_first
+    ):
+        surface = " ".join(words)
+        return AliasEntry(key=tag_key(surface), name=surface, kind="organisation"), surface
+    return None
+
+
 def _unknown_run(
-    tokens: list[_Token], cue: bool, after: str | None, is_title: bool, gazetteer: Gazetteer
+    tokens: list[_Token], cue: bool, after: str | None, is_title: bool, gazetteer: Gazetteer, german: bool
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
     while tokens and not tokens[-1].cap:
@@ -183,26 +456,80 @@ def _unknown_run(
     if not tokens:
         return []
     words = [t.text for t in tokens]
-    surface = " ".join(words)
-    if len(words) == 1:
-        return [words[0]] if words[0].isalpha() else []
     if is_title:
         return [w for w in words if w.isalpha()]
-    if words[-1].casefold() in gazetteer.org_heads:
-        return [(AliasEntry(key=tag_key(surface), name=surface, kind="organisation"), surface)]
-    if len(words) <= 4 and all(t.cap and t.text.isalpha() for t in tokens):
-        follows = (after or "").split(" ")
-        speech = bool(follows) and (follows[0] in gazetteer.speech_verbs or follows[:2] == [",", "who"])
-        if words[0] in gazetteer.first_names or cue or speech:
-            return [(AliasEntry(key=tag_key(surface), name=surface, kind="person"), surface)]
+    if len(words) == 1:
+        word = words[0]
+        if _ACRONYM.match(word) and word.casefold() not in gazetteer.credit_words:
+            return [(AliasEntry(key=tag_key(word), name=word, kind="organisation"), word)]
+        if cue and word.isalpha() and not tokens[0].sentence_start:
+            return [(AliasEntry(key=tag_key(word), name=word, kind="person"), word)]
+        return [word] if word.isalpha() else []
+    # a person's name may follow words that are not one ("Bubi Jona Niemiec"): it starts at a given name
+    for start in range(len(tokens) - 1):
+        person = _person(tokens[start:], cue and start == 0, after, gazetteer, german)
+        if person is not None:
+            name = " ".join(person)
+            rest = [w for w in (*words[:start], *words[start + len(person) :]) if w.isalpha()]
+            return [(AliasEntry(key=tag_key(name), name=name, kind="person"), name), *rest]
     return [w for w in words if w.isalpha()]
 
 
-def _surnames(entries: object) -> dict[str, str]:
+_GERMAN_ORG_ENDINGS = (
+    "kommission",
+    "ministerium",
+    "partei",
+    "gesellschaft",
+    "bank",
+    "gericht",
+    "verband",
+    "institut",
+    "zentrum",
+    "agentur",
+    "konzern",
+    "stiftung",
+)
+
+
+def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazetteer, german: bool) -> list[str] | None:
+    """The words of a person's name at the start of the run, or None."""
+    words = [t.text for t in tokens]
+    if not words[0][:1].isupper() or not (words[0] in gazetteer.first_names or cue or len(words) == len(tokens)):
+        return None
+    cut = next(
+        (k for k, w in enumerate(words[1:], 1) if w.casefold() in gazetteer.org_heads or _is_cue(w, gazetteer)),
+        len(words),
+    )
+    words = words[:cut]
+    if german:
+        # every noun is capitalised: a name is given names and one surname ("Gerd Harry Lybke") that does
+        # not read as a noun ("-ung"), and a genitive ends it ("Hillary Clintons Verweis" -> Hillary Clinton)
+        end = next((k for k, w in enumerate(words[1:], 1) if w not in gazetteer.first_names), len(words) - 1)
+        while end + 1 < len(words) and words[end] in NAME_PARTICLES:
+            end += 1  # "Ursula von der Leyen"
+        words = words[: end + 1]
+        if words[-1].casefold().endswith(gazetteer.noun_suffixes):
+            return None
+        if len(words) > 1 and words[-1].endswith("s") and len(tokens) > len(words):
+            words[-1] = words[-1][:-1]
+    while words and words[-1] in NAME_PARTICLES:
+        words = words[:-1]
+    # particles inside a name do not count: "Luiz Inácio Lula da Silva", "Ursula von der Leyen"
+    named = [w for w in words if w not in NAME_PARTICLES]
+    if not 2 <= len(named) <= 4 or not all(w.replace("-", "").isalpha() and w[:1].isupper() for w in named):
+        return None
+    follows = (after or "").split(" ")
+    speech = len(words) == len(tokens) and (follows[0] in gazetteer.speech_verbs or follows[:2] == [",", "who"])
+    if words[0] in gazetteer.first_names or cue or speech:
+        return words
+    return None
+
+
+def _surnames(entries: Iterable[AliasEntry]) -> dict[str, str]:
     """Folded surname -> person key, for people found in full; a surname two people share is dropped."""
     seen: dict[str, str] = {}
     clash: set[str] = set()
-    for entry in entries:  # type: ignore[attr-defined]
+    for entry in entries:
         if entry.kind != "person":
             continue
         for name in (entry.name, *entry.aliases):

@@ -25,6 +25,8 @@ class LabelledPage:
     lead: str | None
     body_paragraphs: tuple[str, ...]
     entities: dict[str, tuple[str, ...]]
+    language: str | None = None
+    kinds: tuple[str, ...] = ENTITY_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +60,23 @@ def load_labels(directory: Path) -> list[LabelledPage]:
                 lead=data.get("lead"),
                 body_paragraphs=tuple(data.get("body_paragraphs") or ()),
                 entities={k: tuple(data["entities"].get(k) or ()) for k in ENTITY_KINDS},
+                language=data.get("language"),
+                kinds=tuple(data.get("kinds") or ENTITY_KINDS),
             )
         )
     return pages
 
 
 def score_page(
-    predicted: Iterable[tuple[str, str, Iterable[str]]], labels: Mapping[str, Iterable[str]]
+    predicted: Iterable[tuple[str, str, Iterable[str]]],
+    labels: Mapping[str, Iterable[str]],
+    kinds: Iterable[str] = ENTITY_KINDS,
 ) -> dict[str, tuple[int, int, int]]:
     """(tp, fp, fn) per kind for one page; `predicted` holds (kind, name, aliases) per entity, and a
-    prediction matches a label when its name or any alias folds to one of the label's spellings."""
+    prediction matches a label when its name or any alias folds to one of the label's spellings.
+    Only the labelled `kinds` are scored (a page labelled for places only says nothing of people)."""
     out: dict[str, tuple[int, int, int]] = {}
-    for kind in ENTITY_KINDS:
+    for kind in kinds:
         wanted = [{tag_key(s) for s in label.split("|")} for label in labels.get(kind, ())]
         matched: set[int] = set()
         fp = 0

@@ -25,8 +25,21 @@ from shared.urls import url_hash
 log = logging.getLogger("newsflow.enrich")
 
 
+def warm_up() -> None:
+    """Load what enrichment needs (gazetteer, alias table, language model, English stop words) now."""
+    enrich_record(_WARM_UP, load_gazetteer(get_settings().enrich_aliases_path or None))
+
+
+_WARM_UP = ArticleRecord(
+    url="https://example.org/",
+    canonical_url="https://example.org/",
+    title="Warm-up",
+    body_paragraphs=("The enrich worker loads its gazetteer and its language model before it takes work.",),
+)
+
+
 def enrich_article(url_id: int) -> StageResult:
-    """Store the article's tags, entities, key phrases and fingerprint, link near-duplicates found
+    """Store the article's language, tags, entities, key phrases and fingerprint, link near-duplicates found
     among all stored articles; hand the URL to link resolution."""
     settings = get_settings()
     with session_scope() as session:
@@ -43,6 +56,7 @@ def enrich_article(url_id: int) -> StageResult:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id != article_id:
             return StageResult("skipped")
+        enrichment.set_article_language(session, article_id, result.language)
         enrichment.set_enrichment(
             session,
             article_id,

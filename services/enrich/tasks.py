@@ -1,7 +1,19 @@
 """Celery plumbing for the enrich service (tags and link resolution)."""
 
+from typing import Any
+
+from celery import signals
+
 from services.enrich import stages
 from shared.celery_app import StageTask, app
+
+
+@signals.celeryd_after_setup.connect
+def warm_up_enrich(sender: str, **_: Any) -> None:
+    """An enrich worker loads its gazetteer and language model before it takes work (about 3 s), so the
+    first tasks do not spend their time limit on it; prefork children inherit them."""
+    if str(sender).startswith("enrich@"):
+        stages.warm_up()
 
 
 @app.task(

@@ -18,6 +18,7 @@ from services.parse.profiles import SiteProfile, spec_value, spec_values
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
 from services.parse.text import clean_or_none, element_text, multiline_text, normalize_space
 from services.parse.tree import select
+from shared.language import normalize_language
 
 _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
 # A trailing piece after a separator ("Headline | Site", "Headline - Site", "Headline-Section|Site",
@@ -302,15 +303,17 @@ def find_section(root: HtmlElement, structured: StructuredData, profile: SitePro
 
 
 def find_language(root: HtmlElement, structured: StructuredData) -> str | None:
-    """Primary language subtag from `<html lang>`, JSON-LD `inLanguage` or language meta."""
+    """The declared language as an ISO 639-1 code, from `<html lang>`, JSON-LD `inLanguage` or language
+    meta; a declaration that is no language code ("utf-8") is passed over. Enrich checks it against the text."""
     for value in (
         root.get("lang"),
         root.get("xml:lang"),
         ld_text(structured.article.get("inLanguage")),
         structured.first_meta("content-language", "language", "og:locale", "dc.language"),
     ):
-        if value and re.match(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*$", value.strip()):
-            return re.split(r"[-_]", value.strip())[0].lower()
+        code = normalize_language(value)
+        if code:
+            return code
     return None
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from shared import models
@@ -87,6 +87,17 @@ def set_article_entities(
     rows = [{"entity_id": ids[e.key], "mentions": e.mentions} for e in entities]
     replace_article_rows(session, models.ArticleEntity.__table__, article_id, "entity_id", rows)
     return len(rows)
+
+
+def set_article_language(session: Session, article_id: int, language: str | None) -> bool:
+    """Store the language enrich resolved for the article (the declaration checked against the text);
+    True when it changed."""
+    result = session.execute(
+        update(models.Article)
+        .where(models.Article.id == article_id, models.Article.language.is_distinct_from(language))
+        .values(language=language)
+    )
+    return bool(result.rowcount)
 
 
 def keyword_tags(keywords: Sequence[KeywordRow]) -> list[TagRecord]:

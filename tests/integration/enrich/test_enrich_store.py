@@ -117,3 +117,13 @@ def test_links_resolve_through_slash_twins_and_followed_redirects(session):
     graph.set_article_links(session, seed, edges[:2], exact_kinds=("related",))
     graph.set_article_links(session, seed, edges[:2], exact_kinds=("related",))
     assert count(session, models.Link) == 2
+
+
+def test_resolved_language_replaces_the_declaration(session):
+    article_id = add(session, "/lang/", language="en")
+    assert enrichment.set_article_language(session, article_id, "zu") is True
+    assert enrichment.set_article_language(session, article_id, "zu") is False  # twice: nothing changes
+    stored = session.execute(select(models.Article.language).where(models.Article.id == article_id)).scalar_one()
+    assert stored == "zu"
+    assert enrichment.set_article_language(session, article_id, None) is True
+    assert session.execute(select(models.Article.language).where(models.Article.id == article_id)).scalar_one() is None

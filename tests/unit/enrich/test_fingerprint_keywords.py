@@ -43,3 +43,23 @@ def test_keywords() -> None:
     assert all(0 < k.score <= 1 for k in found)
     assert len({k.key for k in found}) == len(found)
     assert extract_keywords("   ") == []
+
+
+GERMAN = (
+    "Die Impfung gegen Covid-19 ist umstritten. Forscher untersuchen, ob Impfungen Nebenwirkungen haben. "
+    "Zumindest gilt die Impfung als sicher, sagte die Ärztin. Viele Menschen lassen sich trotzdem impfen, "
+    "und die Nebenwirkungen der Impfung sind selten."
+)
+
+
+def test_german_key_phrases_are_nouns_one_per_subject() -> None:
+    found = extract_keywords(GERMAN, "de", top=3, title="Impfungen: Was wir über Nebenwirkungen wissen")
+    # "Impfung" and "Impfungen" are one subject; "Forscher" is said once: no subject; no "Zumindest", "gilt"
+    assert [k.phrase for k in found] == ["Nebenwirkungen", "Impfung"]
+    assert found[0].score == 1.0
+
+
+def test_no_key_phrases_where_words_are_not_separated() -> None:
+    text = "韓国の尹錫悦大統領は３日夜、緊急談話を出し、野党が国政をまひさせているとして「非常戒厳」を宣言した。"
+    assert extract_keywords(text, "ja") == []
+    assert extract_keywords("Ein Text in einer Sprache ohne Liste.", "xx") == []
