@@ -18,13 +18,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-import redis as redis_lib
 from sqlalchemy import select
 
 from services.demosite.generated import GeneratedServer, article_path, generate_article
 from shared.db import engine_for, session_scope
 from shared.models import Url
-from tests.e2e.stack import REPO, Stack, redis_db
+from tests.e2e.stack import REPO, Stack, leased_redis_dbs
 from tests.helpers.databases import create_database, drop_database
 from tests.helpers.servers import PostgresServer, RedisServer
 
@@ -195,13 +194,9 @@ def test_redis_restart_mid_run(postgres_admin_url: str, tmp_path: Path, gensite:
 
 
 def test_postgres_restart_mid_run(redis_url: str, tmp_path: Path, gensite: GeneratedServer) -> None:
-    broker, state = redis_db(redis_url, 13), redis_db(redis_url, 14)
-    for url in (broker, state):
-        client = redis_lib.Redis.from_url(url)
-        client.flushdb()
-        client.close()
     stack: Stack | None = None
-    with PostgresServer(fsync=False) as server:
+    # Leased databases: a fixed pair would be flushed by, or flush, another run on the same Redis server.
+    with leased_redis_dbs(redis_url) as (broker, state), PostgresServer(fsync=False) as server:
         db_url = create_database(server.admin_url, "newsflow_fault")
         try:
             # An immediate stop is a crash: every session is cut, the server recovers at start.
