@@ -228,7 +228,7 @@ def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> 
 def drop_embedded_blocks(paragraphs: list[str], root: HtmlElement) -> list[str]:
     """Remove what extractors take for body text inside the article: teasers that are one link to another
     page (behind a "Read more:" / "Les også:" / ">>" label or not), and image captions and credit lines."""
-    anchors = {_fold(element_text(a)) for a in root.iter("a")}
+    anchors = {_fold(a.text_content()) for a in root.iter("a")}
     anchors.discard("")
     # Captions compared without spaces: a caption and its credit may be run together in one of the texts.
     captions = {_squash(element_text(c)) for c in _CAPTION_ELEMENTS(root)}

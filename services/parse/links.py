@@ -31,7 +31,8 @@ _RELATED_HEADING = re.compile(
 )
 _CLASSED = etree.XPath("//*[@class or @id]")
 # Headings of related blocks (h2-h5, strong, header, span.*title*), in document order.
-_HEADING_TAGS = ("h2", "h3", "h4", "h5", "strong", "header", "span")
+_HEADINGS = etree.XPath("//h2 | //h3 | //h4 | //h5 | //strong | //header | //span[contains(@class, 'title')]")
+_POSITION = etree.XPath("count(preceding::*) + count(ancestor::*)")
 _READ_MORE_PARAGRAPH = re.compile(r"^\s*(read more|read also|see also|also read|читайте также)\s*:", re.I)
 _MIN_TITLE_CHARS = 12
 _NAV = frozenset({"nav"})
@@ -62,10 +63,10 @@ def generic_related(
             marker = f"{element.get('class', '')} {element.get('id', '')}"
             if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
                 blocks.append(element)
-    for heading in root.iter(*_HEADING_TAGS):
-        if heading.tag == "span" and "title" not in (heading.get("class") or ""):
-            continue
-        if _RELATED_HEADING.match(element_text(heading)):
+    for heading in _HEADINGS(root):
+        if _RELATED_HEADING.match(normalize_space(heading.text_content())) and _RELATED_HEADING.match(
+            element_text(heading)
+        ):
             parent = heading.getparent()
             if parent is not None:
                 blocks.append(parent)
@@ -73,8 +74,7 @@ def generic_related(
         if _READ_MORE_PARAGRAPH.match(element_text(paragraph)):
             blocks.append(paragraph)
     if len(blocks) > 1:  # report blocks in page order, whichever rule found them
-        position = {id(e): i for i, e in enumerate(root.iter())}
-        blocks.sort(key=lambda e: position.get(id(e), 0))
+        blocks.sort(key=_document_position)
     pairs: list[tuple[str, str]] = []
     seen_blocks: list[HtmlElement] = []
     for block in blocks:
@@ -160,6 +160,11 @@ def _in_related_block(anchor: HtmlElement) -> bool:
         ):
             return True
     return False
+
+
+def _document_position(element: HtmlElement) -> int:
+    """Where the element starts in document order (counted by libxml2, not by a walk over every element)."""
+    return int(_POSITION(element))
 
 
 def _sitewide(block: HtmlElement, scope: HtmlElement) -> bool:

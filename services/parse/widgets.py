@@ -66,6 +66,15 @@ def find_widgets(root: HtmlElement, page_url: str, marks: str | None = None) -> 
     return [CommentWidget(provider, thread_id) for provider, thread_id in found.items()]
 
 
+# Every element the walk below may report, found by libxml2 rather than by visiting each element in Python.
+_CONTAINER_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'fb-comments') or contains(@class, 'viafoura') or @id='disqus_thread'"
+    " or @data-spotim-module or @data-spot-im-module or @data-spotim-app or @id='coral_thread'"
+    " or @id='coral-thread' or starts-with(@id, 'coral_talk') or starts-with(@id, 'vk_comments')"
+    " or @id='mc-container' or @id='mc_container' or @id='hypercomments_widget' or starts-with(@id, 'vf-conv')"
+    " or @id='commento' or name()='fb:comments']"
+    " | //coral-stream | //vf-conversations | //meta[@name='vf:container_id']"
+)
 # Providers in the order their containers are reported (then script-only detections).
 _CONTAINER_ORDER = ("facebook", "disqus", "spotim", "coral", "vk", "cackle", "hypercomments", "viafoura", "commento")
 
@@ -78,7 +87,7 @@ def _widget_containers(root: HtmlElement) -> dict[str, list[str | None]]:
     Viafoura `vf-conv*`/`<vf-conversations>`/`.viafoura`, `#commento`.
     """
     hits: dict[str, list[str | None]] = {}
-    for element in root.iter():
+    for element in _CONTAINER_CANDIDATES(root):
         tag = element.tag
         ident = element.get("id") or ""
         classes = (element.get("class") or "").split()
