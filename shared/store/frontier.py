@@ -259,3 +259,32 @@ def pending_count(session: Session) -> int:
 def article_count(session: Session) -> int:
     """Number of stored articles."""
     return session.execute(select(func.count()).select_from(Article)).scalar_one()
+
+
+def hand_over_fetch(session: Session, url_id: int, fetch_id: int) -> bool:
+    """Make a stored fetch (a web archive's capture) the URL's body to parse next, as if it had just
+    been fetched: from `queued` (a pending live fetch then finds the URL moved on and skips), `done`
+    or `failed`. False when the URL is mid-pipeline on another body; the caller tries again later."""
+    now = utcnow()
+    result = session.execute(
+        update(Url)
+        .where(Url.id == url_id, Url.state.in_(("queued", *FINAL_STATES)))
+        .values(
+            state="fetched",
+            last_fetch_id=fetch_id,
+            stage_attempts=0,
+            next_due_at=None,
+            dispatched_at=now,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+def final_count(session: Session, url_ids: Iterable[int]) -> int:
+    """How many of these URLs are in a final state (done or failed)."""
+    ids = list(url_ids)
+    if not ids:
+        return 0
+    stmt = select(func.count()).select_from(Url).where(Url.id.in_(ids), Url.state.in_(FINAL_STATES))
+    return session.execute(stmt).scalar_one()
