@@ -401,6 +401,20 @@ def _read_body(response: httpx.Response, max_bytes: int, deadline: float, sink: 
     return b"".join(parts)
 
 
+def decode_body(data: bytes, content_encoding: str, max_bytes: int, url: str) -> bytes:
+    """Undo a Content-Encoding on a body already in hand (a web archive's payload) with the decoders
+    and the cap a fetch uses; raises FetchError (`read_error` for bytes that do not decode, `too_large`)."""
+    decoder = _Decoder(content_encoding, url)
+    parts: list[bytes] = []
+    size = 0
+    for piece in itertools.chain(decoder.decode(data, max_bytes + 1), decoder.flush(max_bytes + 1)):
+        size += len(piece)
+        if size > max_bytes:
+            raise FetchError("too_large", f"decoded body over {max_bytes} bytes at {url}")
+        parts.append(piece)
+    return b"".join(parts)
+
+
 def _keep(piece: bytes, parts: list[bytes], sink: BinaryIO | None) -> None:
     if sink is None:
         parts.append(piece)

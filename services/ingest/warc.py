@@ -23,18 +23,20 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataException, ChunkedDataReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from services.ingest.fetch import HTML_TYPES, parse_content_type, sniff_content_type
-from shared.errors import InvalidURLError
+from services.ingest.fetch import HTML_TYPES, decode_body, parse_content_type, sniff_content_type
+from shared.errors import FetchError, InvalidURLError
 from shared.records import Capture
 from shared.urls import canonicalize_url, url_host
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
 SCAN_WINDOW = 1 << 20
+CHUNK_READ = 1 << 16
 
 # Why a record is not imported (stable keys: summaries, --json, tests).
 RECORD_TYPE_REASONS = {
@@ -166,13 +168,13 @@ def _to_capture(record: Any, offset: int, max_body_bytes: int, keep: CaptureFilt
     content_type, charset = parse_content_type(http.get_header("Content-Type"))
     if content_type is not None and content_type not in HTML_TYPES:
         return Skipped("not_html", offset, url, content_type)
-    try:
-        # content_stream() undoes chunking and Content-Encoding, as a live fetch does.
-        body = record.content_stream().read(max_body_bytes + 1)
-    except Exception as exc:  # zlib, brotli or chunk-size errors of the third-party decoders
-        return Skipped("undecodable", offset, url, _describe(exc))
-    if len(body) > max_body_bytes:
+    payload = record.raw_stream.read(max_body_bytes + 1)
+    if len(payload) > max_body_bytes:
         return Skipped("too_large", offset, url, f"over {max_body_bytes} bytes")
+    try:
+        body = _decode_payload(payload, http, max_body_bytes, url)
+    except FetchError as exc:
+        return Skipped("too_large" if exc.reason == "too_large" else "undecodable", offset, url, exc.detail[:120])
     content_type = content_type or sniff_content_type(body)
     if content_type not in HTML_TYPES:
         return Skipped("not_html", offset, url, content_type or "unknown type")
@@ -187,6 +189,22 @@ def _to_capture(record: Any, offset: int, max_body_bytes: int, keep: CaptureFilt
         body=body,
         offset=offset,
     )
+
+
+def _decode_payload(payload: bytes, http: StatusAndHeaders, max_body_bytes: int, url: str) -> bytes:
+    """The body as a live fetch would store it: de-chunked and with its Content-Encoding undone, by
+    the fetcher's own decoders (strict, and capped against bombs). Crawlers that store decoded
+    payloads (Common Crawl) rename these headers, so most records need neither step."""
+    if "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
+        reader = ChunkedDataReader(io.BytesIO(payload), raise_exceptions=True)
+        parts = []
+        try:
+            while piece := reader.read(CHUNK_READ):
+                parts.append(piece)
+        except ChunkedDataException as exc:
+            raise FetchError("read_error", f"bad chunked encoding at {url}: {_describe(exc)}") from None
+        payload = b"".join(parts)
+    return decode_body(payload, http.get_header("Content-Encoding") or "", max_body_bytes, url)
 
 
 def _describe(exc: Exception) -> str:
