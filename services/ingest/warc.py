@@ -251,10 +251,30 @@ def _starts_record(stream: BinaryIO, offset: int, gzipped: bool) -> bool:
     return head.startswith(WARC_MAGIC)
 
 
-# Headers that describe the transfer, not the page: a stored body is decoded and whole, so on export
-# they keep their value under the name Common Crawl uses for the same thing, and Content-Length is
-# the stored body's.
-TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+# Headers that describe the transfer, not the page. A stored body is decoded and whole, so when a
+# response came encoded (or chunked, or its Content-Length is not the stored body's) these keep their
+# value under the name Common Crawl gives them in the same case, and a true Content-Length is added.
+TRANSFER_HEADERS = ("content-encoding", "transfer-encoding")
+
+
+def export_headers(headers: Iterable[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
+    """A capture's headers as they go into a WARC next to its stored (decoded) body: unchanged when
+    they describe that body, else with the transfer headers renamed X-Crawler-* and a Content-Length."""
+    headers = list(headers)
+    lengths = [value.strip() for name, value in headers if name.lower() == "content-length"]
+    true_length = bool(lengths) and all(value == str(body_length) for value in lengths)
+    out: list[tuple[str, str]] = []
+    renamed = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower in TRANSFER_HEADERS or (lower == "content-length" and not true_length):
+            out.append((f"X-Crawler-{name}", value))
+            renamed = True
+        else:
+            out.append((name, value))
+    if renamed and not true_length:
+        out.append(("Content-Length", str(body_length)))
+    return out
 
 
 def write_warc(
@@ -268,11 +288,7 @@ def write_warc(
     written = 0
     for capture in captures:
         protocol, _, statusline = capture.status_line.partition(" ")
-        headers = [
-            (f"X-Crawler-{name}" if name.lower() in TRANSFER_HEADERS else name, value)
-            for name, value in capture.headers
-        ]
-        headers.append(("Content-Length", str(len(capture.body))))
+        headers = export_headers(capture.headers, len(capture.body))
         record = writer.create_warc_record(
             capture.url,
             "response",

@@ -211,3 +211,26 @@ def test_written_warc_reads_back_in_warcio_and_in_newsflow_byte_for_byte():
     assert [(c.url, c.captured_at, c.body) for c in again if isinstance(c, Capture)] == [
         (p.url, p.captured_at, p.body) for p in pages
     ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        # Describes the stored body: kept as it was.
+        (
+            [("Content-Type", "text/html"), ("Content-Length", "10")],
+            [("Content-Type", "text/html"), ("Content-Length", "10")],
+        ),
+        ([("Content-Type", "text/html")], [("Content-Type", "text/html")]),
+        # Came compressed or chunked: the stored body is decoded, so the transfer headers are renamed.
+        (
+            [("Content-Encoding", "br"), ("Content-Length", "4")],
+            [("X-Crawler-Content-Encoding", "br"), ("X-Crawler-Content-Length", "4"), ("Content-Length", "10")],
+        ),
+        ([("transfer-encoding", "chunked")], [("X-Crawler-transfer-encoding", "chunked"), ("Content-Length", "10")]),
+    ],
+)
+def test_export_headers_describe_the_stored_body(headers, expected):
+    from services.ingest.warc import export_headers
+
+    assert export_headers(headers, 10) == expected
