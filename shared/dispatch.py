@@ -25,11 +25,10 @@ def publish_items(settings: Settings, items: Sequence[tuple[str, int]]) -> bool:
     """
     if settings.embedded or not items:
         return False
-    from shared.celery_app import publish
+    from shared.celery_app import publish_many
 
     try:
-        for stage, item_id in items:
-            publish(stage, item_id, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5})
+        publish_many(items, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5})
     except Exception as exc:
         raise BrokerUnavailableError(
             detail=f"broker unreachable ({settings.broker_url.split('@')[-1]}): {exc}"

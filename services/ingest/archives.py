@@ -136,26 +136,24 @@ class WarcImporter:
         items = read_captures(stream, max_body_bytes=self.settings.fetch_max_bytes, keep=self.keep)
         read_all = False
         while not read_all and not self.full:
-            stored: list[tuple[int, str]] = []
-            with session_scope(self.settings.database_url) as session:
-                batch_started = time.monotonic()
-                for item in items:  # a generator: the next batch goes on where this one stopped
-                    self.report.records += 1
-                    if isinstance(item, Skipped):
-                        self._skip(item, source)
-                    else:
-                        self.report.captures += 1
-                        stored.append(self._store(session, item))
-                    if self.progress:
-                        self.progress(self.report)
-                    if self.full or len(stored) >= self.batch_size:
-                        break
-                    if stored and time.monotonic() - batch_started > BATCH_SECONDS:
-                        break  # captures far apart (a file of mostly other records): let workers start
+            batch: list[Capture] = []
+            batch_started = time.monotonic()
+            for item in items:  # a generator: the next batch goes on where this one stopped
+                self.report.records += 1
+                if isinstance(item, Skipped):
+                    self._skip(item, source)
                 else:
-                    read_all = True
-            # Published only after the commit, as every stage does: a parse worker must find the row.
-            publish_items(self.settings, [("parse", url_id) for url_id, outcome in stored if outcome == "queued"])
+                    self.report.captures += 1
+                    batch.append(item)
+                if self.progress:
+                    self.progress(self.report)
+                if self.full or len(batch) >= self.batch_size:
+                    break
+                if batch and time.monotonic() - batch_started > BATCH_SECONDS:
+                    break  # captures far apart (a file of mostly other records): let workers start
+            else:
+                read_all = True
+            self._store(batch)
 
     def _skip(self, item: Skipped, source: str) -> None:
         self.report.skipped[item.reason] += 1
@@ -164,14 +162,19 @@ class WarcImporter:
                 {"file": source, "offset": item.offset, "reason": item.reason, "url": item.url, "detail": item.detail}
             )
 
-    def _store(self, session: Session, capture: Capture) -> tuple[int, str]:
-        url_id, fetch_id = store_capture(session, capture, repoll_schedule=self.repoll_schedule)
-        outcome = hand_over(session, url_id, fetch_id, capture.captured_at)
-        if outcome == "waiting":
-            self._pending.append(_Pending(url_id, fetch_id, capture.captured_at))
-        else:
-            self.report.outcomes[outcome] += 1
-        return url_id, outcome
+    def _store(self, batch: list[Capture]) -> None:
+        """Store a batch in one transaction, then publish its parse messages: only after the commit,
+        as every stage does, so that a parse worker finds the row."""
+        if not batch:
+            return
+        with session_scope(self.settings.database_url) as session:
+            stored = store_captures(session, batch, repoll_schedule=self.repoll_schedule)
+        for capture, (url_id, fetch_id, outcome) in zip(batch, stored, strict=True):
+            if outcome == "waiting":
+                self._pending.append(_Pending(url_id, fetch_id, capture.captured_at))
+            else:
+                self.report.outcomes[outcome] += 1
+        publish_items(self.settings, [("parse", url_id) for url_id, _, outcome in stored if outcome == "queued"])
 
     def finish(self, max_rounds: int = 100) -> None:
         """Hand over the captures that waited for their URL's earlier body, oldest first, one round at
@@ -183,16 +186,16 @@ class WarcImporter:
             if not self.settle(sorted({p.url_id for p in self._pending})):
                 break
             pending, self._pending = sorted(self._pending, key=lambda p: p.captured_at), []
-            queued: list[tuple[str, int]] = []
             with session_scope(self.settings.database_url) as session:
-                for p in pending:
-                    outcome = hand_over(session, p.url_id, p.fetch_id, p.captured_at)
-                    if outcome == "waiting":
-                        self._pending.append(p)
-                        continue
-                    self.report.outcomes[outcome] += 1
-                    if outcome == "queued":
-                        queued.append(("parse", p.url_id))
+                outcomes = hand_over_captures(session, [(p.url_id, p.fetch_id, p.captured_at) for p in pending])
+            queued: list[tuple[str, int]] = []
+            for p, outcome in zip(pending, outcomes, strict=True):
+                if outcome == "waiting":
+                    self._pending.append(p)
+                    continue
+                self.report.outcomes[outcome] += 1
+                if outcome == "queued":
+                    queued.append(("parse", p.url_id))
             publish_items(self.settings, queued)
         self.report.outcomes["waiting"] = len(self._pending)
 
@@ -210,18 +213,62 @@ def wait_until_final(settings: Settings, url_ids: Sequence[int], timeout: float,
         time.sleep(poll)
 
 
-def store_capture(session: Session, capture: Capture, *, repoll_schedule: str | None) -> tuple[int, int]:
-    """Store a capture as a fetch of its URL (queued first when new, with `repoll_schedule`); returns
-    (url id, fetch id). The fetch is one row per distinct body: a second capture of the same bytes
-    only widens the times that body was seen."""
-    known = frontier.find_url(session, capture.url)
-    if known is None:
-        url_id = frontier.enqueue_url(session, capture.url, source="warc", repoll_schedule=repoll_schedule).url_id
-    else:
-        url_id = known.id
-    fetch_id, _ = fetches.save_fetch(
+def store_captures(
+    session: Session, captures: Sequence[Capture], *, repoll_schedule: str | None
+) -> list[tuple[int, int, str]]:
+    """Store captures as fetches of their URLs (queued first when new, with `repoll_schedule`) and
+    hand each to parse when it is news for its URL: (url id, fetch id, one of OUTCOMES) per capture,
+    in order. A handful of statements per batch, not per capture: the import is bound by them."""
+    enqueued = frontier.enqueue_many(session, [c.url for c in captures], source="warc", repoll_schedule=repoll_schedule)
+    # Known URLs are locked before their fetches are written, in the order the fetch stage takes them.
+    known = frontier.lock_urls(session, [e.url_id for e in enqueued if not e.created])
+    fetch_ids = fetches.save_fetches(
+        session, [_new_fetch(e.url_id, c) for e, c in zip(enqueued, captures, strict=True)]
+    )
+    return _hand_over(
         session,
-        url_id,
+        [(e.url_id, f, c.captured_at) for e, f, c in zip(enqueued, fetch_ids, captures, strict=True)],
+        known | {e.url_id: ("queued", None) for e in enqueued if e.created},
+    )
+
+
+def hand_over_captures(session: Session, captures: Sequence[tuple[int, int, datetime]]) -> list[str]:
+    """Hand stored captures (url id, fetch id, capture time) to parse when they are news for their
+    URLs, in order; one of OUTCOMES each."""
+    urls = frontier.lock_urls(session, [url_id for url_id, _, _ in captures])
+    return [outcome for _, _, outcome in _hand_over(session, captures, urls)]
+
+
+def _hand_over(
+    session: Session, captures: Sequence[tuple[int, int, datetime]], urls: dict[int, tuple[str, int | None]]
+) -> list[tuple[int, int, str]]:
+    """Decide for each capture, in order, from the (locked) state and current body of its URL, which
+    the decisions before it change; then move the URLs handed over in one statement."""
+    seen = fetches.last_seen_many(session, [last for _, last in urls.values() if last is not None])
+    current = {url_id: (state, last, seen.get(last) if last else None) for url_id, (state, last) in urls.items()}
+    decided, handed = [], []
+    for url_id, fetch_id, captured_at in captures:
+        state, last, last_seen = current.get(url_id, ("missing", None, None))
+        if state == "missing" or last == fetch_id:
+            outcome = "unchanged"
+            if last_seen is not None and captured_at > last_seen:
+                current[url_id] = (state, last, captured_at)
+        elif last is not None and last_seen is not None and captured_at <= last_seen:
+            outcome = "older"
+        elif state in frontier.HAND_OVER_STATES:
+            outcome = "queued"
+            handed.append((url_id, fetch_id))
+            current[url_id] = ("fetched", fetch_id, captured_at)
+        else:
+            outcome = "waiting"
+        decided.append((url_id, fetch_id, outcome))
+    frontier.hand_over_fetches(session, handed)
+    return decided
+
+
+def _new_fetch(url_id: int, capture: Capture) -> fetches.NewFetch:
+    return fetches.NewFetch(
+        url_id=url_id,
         final_url=capture.url,
         status_code=capture.status_code,
         content_type=capture.content_type,
@@ -230,23 +277,10 @@ def store_capture(session: Session, capture: Capture, *, repoll_schedule: str | 
         last_modified=_header(capture.headers, "last-modified"),
         headers={name: value for name in KEPT_HEADERS if (value := _header(capture.headers, name)) is not None},
         body=capture.body,
+        fetched_at=capture.captured_at,
         status_line=capture.status_line,
         http_headers=capture.headers,
-        fetched_at=capture.captured_at,
     )
-    return url_id, fetch_id
-
-
-def hand_over(session: Session, url_id: int, fetch_id: int, captured_at: datetime) -> str:
-    """Hand a stored capture to parse when it is news for its URL; returns one of OUTCOMES."""
-    row = frontier.get_url(session, url_id, lock=True)
-    if row is None or row.last_fetch_id == fetch_id:
-        return "unchanged"
-    if row.last_fetch_id is not None:
-        seen = fetches.last_seen(session, row.last_fetch_id)
-        if seen is not None and captured_at <= seen:
-            return "older"
-    return "queued" if frontier.hand_over_fetch(session, url_id, fetch_id) else "waiting"
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import get_settings
 from shared.models import Article, Url, utcnow
 from shared.repoll import RepollPolicy
-from shared.store.upsert import insert_ignore
+from shared.store.upsert import insert_ignore, insert_ignore_many
 from shared.urls import canonicalize_url, url_hash, url_host
 
 # The stage that works on a URL in each state, and so the task the sweep re-publishes.
@@ -38,9 +38,10 @@ def enqueue_url(
     depth: int = 0,
     priority: int = 0,
     repoll_schedule: str | None = None,
+    replace_schedule: bool = True,
 ) -> Enqueued:
     """Queue a URL once: a URL already known keeps its row and state (a re-poll schedule given
-    for it replaces its own). Raises InvalidURLError."""
+    for it replaces its own, unless `replace_schedule` is False). Raises InvalidURLError."""
     canonical = canonicalize_url(url)
     key = url_hash(canonical)
     now = utcnow()
@@ -66,9 +67,59 @@ def enqueue_url(
     if new_id is not None:
         return Enqueued(new_id, canonical, True)
     existing = session.execute(select(Url.id).where(Url.url_hash == key)).scalar_one()
-    if repoll_schedule is not None:
+    if repoll_schedule is not None and replace_schedule:
         session.execute(update(Url).where(Url.id == existing).values(repoll_schedule=repoll_schedule))
     return Enqueued(existing, canonical, False)
+
+
+def enqueue_many(
+    session: Session, urls: Sequence[str], *, source: str, repoll_schedule: str | None = None
+) -> list[Enqueued]:
+    """Queue many URLs in two statements (insert the new ones, look up the known ones), one Enqueued
+    per input in order; a URL already known keeps its row, state and schedule. `created` is True only
+    for a URL's first input. Raises InvalidURLError."""
+    canonical = [canonicalize_url(u) for u in urls]
+    keys = [url_hash(c) for c in canonical]
+    now = utcnow()
+    rows = {
+        key: {
+            "url": c,
+            "url_hash": key,
+            "host": url_host(c),
+            "state": "queued",
+            "source": source,
+            "depth": 0,
+            "priority": 0,
+            "repoll_schedule": repoll_schedule,
+            "created_at": now,
+            "updated_at": now,
+            "dispatched_at": now,
+        }
+        for key, c in zip(keys, canonical, strict=True)
+    }
+    created = {
+        key: url_id for url_id, key in insert_ignore_many(session, Url.__table__, list(rows.values()), ["url_hash"])
+    }
+    known = [key for key in rows if key not in created]
+    ids = dict(created)
+    if known:
+        ids |= dict(session.execute(select(Url.url_hash, Url.id).where(Url.url_hash.in_(known))).all())
+    firsts = set()
+    result = []
+    for key, c in zip(keys, canonical, strict=True):
+        result.append(Enqueued(ids[key], c, key in created and key not in firsts))
+        firsts.add(key)
+    return result
+
+
+def lock_urls(session: Session, url_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+    """Lock these URLs' rows (in id order, as every locker should, against deadlocks) and return each
+    one's state and last fetch id."""
+    ids = sorted(set(url_ids))
+    if not ids:
+        return {}
+    stmt = select(Url.id, Url.state, Url.last_fetch_id).where(Url.id.in_(ids)).order_by(Url.id).with_for_update()
+    return {url_id: (state, last) for url_id, state, last in session.execute(stmt)}
 
 
 def enqueue_urls(session: Session, urls: Iterable[str], **kwargs: object) -> list[Enqueued]:
@@ -80,7 +131,8 @@ def get_url(session: Session, url_id: int, *, lock: bool = False) -> Url | None:
     """The frontier row, optionally locked for update (Postgres) so two workers do not race."""
     stmt = select(Url).where(Url.id == url_id)
     if lock:
-        stmt = stmt.with_for_update()
+        # A locking read returns the row as it is now, also when this session loaded it before.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -261,24 +313,32 @@ def article_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Article)).scalar_one()
 
 
-def hand_over_fetch(session: Session, url_id: int, fetch_id: int) -> bool:
-    """Make a stored fetch (a web archive's capture) the URL's body to parse next, as if it had just
-    been fetched: from `queued` (a pending live fetch then finds the URL moved on and skips), `done`
-    or `failed`. False when the URL is mid-pipeline on another body; the caller tries again later."""
+# A URL in these states may be given a stored body to parse (see hand_over_fetches).
+HAND_OVER_STATES = ("queued", *FINAL_STATES)
+
+
+def hand_over_fetches(session: Session, pairs: Sequence[tuple[int, int]]) -> int:
+    """Make stored fetches (a web archive's captures) their URLs' bodies to parse next, as if just
+    fetched: from `queued` (a pending live fetch then finds the URL moved on and skips), `done` or
+    `failed`; a URL mid-pipeline on another body is left alone. Returns how many were handed over."""
+    if not pairs:
+        return 0
     now = utcnow()
-    result = session.execute(
-        update(Url)
-        .where(Url.id == url_id, Url.state.in_(("queued", *FINAL_STATES)))
+    stmt = (
+        update(Url.__table__)
+        # OR, not IN: an expanding IN cannot take part in an executemany.
+        .where(Url.__table__.c.id == bindparam("url_id"), or_(*(Url.__table__.c.state == s for s in HAND_OVER_STATES)))
         .values(
             state="fetched",
-            last_fetch_id=fetch_id,
+            last_fetch_id=bindparam("fetch_id"),
             stage_attempts=0,
             next_due_at=None,
             dispatched_at=now,
             updated_at=now,
         )
     )
-    return result.rowcount == 1
+    result = session.execute(stmt, [{"url_id": u, "fetch_id": f} for u, f in pairs])
+    return result.rowcount
 
 
 def final_count(session: Session, url_ids: Iterable[int]) -> int:

@@ -35,6 +35,15 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any], keys: li
     return result.scalar_one_or_none()
 
 
+def insert_ignore_many(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> list[Any]:
+    """Insert rows in one statement, skipping those whose natural key exists; returns (id, *keys) of
+    the rows inserted."""
+    if not rows:
+        return []
+    stmt = insert_for(session, table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    return list(session.execute(stmt.returning(table.c.id, *(table.c[k] for k in keys))).all())
+
+
 def replace_article_rows(session: Session, table: Any, article_id: int, key: str, rows: list[dict[str, Any]]) -> None:
     """Make an article's rows of `table` (unique on article_id and `key`) exactly `rows`, in order:
     rows no longer listed are deleted, the others upserted with their position."""
