@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-warc clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 
 bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
 	$(PY) -m bench.pipeline_bench $(ARGS)
+
+bench-warc: $(STAMP)  ## WARC import step vs the parsing it feeds, on 1,000 records of real pages (BENCHMARKS.md); ARGS=--records N
+	$(PY) -m bench.warc_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

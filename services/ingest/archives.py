@@ -43,6 +43,7 @@ from shared.store import fetches, frontier
 OUTCOMES = ("queued", "unchanged", "older", "waiting")
 PROBLEM_REASONS = ("corrupt", "truncated")
 BATCH_SECONDS = 1.0
+BATCH_BYTES = 64 * 2**20  # bodies held at once: 100 pages of the usual size, fewer big ones
 
 
 @dataclass
@@ -137,7 +138,7 @@ class WarcImporter:
         read_all = False
         while not read_all and not self.full:
             batch: list[Capture] = []
-            batch_started = time.monotonic()
+            batch_bytes, batch_started = 0, time.monotonic()
             for item in items:  # a generator: the next batch goes on where this one stopped
                 self.report.records += 1
                 if isinstance(item, Skipped):
@@ -145,9 +146,10 @@ class WarcImporter:
                 else:
                     self.report.captures += 1
                     batch.append(item)
+                    batch_bytes += len(item.body)
                 if self.progress:
                     self.progress(self.report)
-                if self.full or len(batch) >= self.batch_size:
+                if self.full or len(batch) >= self.batch_size or batch_bytes > BATCH_BYTES:
                     break
                 if batch and time.monotonic() - batch_started > BATCH_SECONDS:
                     break  # captures far apart (a file of mostly other records): let workers start
