@@ -157,19 +157,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<36} not installed (pip install fastwarc)")
                 continue
             print(f"  {name:<36} {seconds:6.2f} s  {seconds / args.records * 1000:6.2f} ms/record  ({n} pages)")
-        import_s, parse_s, failures = run_store_phases(args, warc, work)
+        (import_s, import_cpu), (parse_s, parse_cpu), failures = run_store_phases(args, warc, work)
 
-    ratio = import_s / parse_s
-    print(f"\nimport step (read + store + publish): {import_s:7.2f} s  {import_s / args.records * 1000:6.2f} ms/record")
-    print(f"parse stage over the same records:    {parse_s:7.2f} s  {parse_s / args.records * 1000:6.2f} ms/record")
-    print(f"  ({failures} pages failed to parse: permanent parse errors, recorded as for a live fetch)")
-    print(f"import / parse = {ratio:.3f}  (target <= 0.10: {'met' if ratio <= 0.10 else 'NOT met'})")
+    n = args.records
+    print(f"\n{'':38} {'wall s':>8} {'ms/record':>10} {'CPU s':>8} {'ms/record':>10}")
+    for name, wall, cpu in (
+        ("import step (read + store + publish)", import_s, import_cpu),
+        ("parse stage over the same records", parse_s, parse_cpu),
+    ):
+        print(f"{name:<38} {wall:8.2f} {wall / n * 1000:10.2f} {cpu:8.2f} {cpu / n * 1000:10.2f}")
+    print(f"({failures} pages failed to parse: permanent parse errors, recorded as for a live fetch)")
+    ratio, cpu_ratio = import_s / parse_s, import_cpu / parse_cpu
+    verdict = "met" if ratio <= 0.10 else "NOT met"
+    print(f"import / parse = {ratio:.3f} wall, {cpu_ratio:.3f} CPU of this process  (target <= 0.10 wall: {verdict})")
     return 0
 
 
-def run_store_phases(args: argparse.Namespace, warc: Path, work: Path) -> tuple[float, float, int]:
+Timing = tuple[float, float]  # (wall seconds, CPU seconds of this process)
+
+
+def run_store_phases(args: argparse.Namespace, warc: Path, work: Path) -> tuple[Timing, Timing, int]:
     """Import the WARC into a fresh Postgres database publishing to Redis, then run the parse stage
-    handler over every imported URL; returns (import seconds, parse seconds, parse failures)."""
+    handler over every imported URL; returns the import's and the parse's timings and parse failures.
+    CPU time leaves out the servers' (Postgres does more for parse, which writes more)."""
     from tests.helpers.databases import create_database, drop_database
     from tests.helpers.servers import PostgresServer, RedisServer
 
@@ -203,7 +213,7 @@ def run_store_phases(args: argparse.Namespace, warc: Path, work: Path) -> tuple[
             pg.destroy()
 
 
-def _import_then_parse(db_url: str, redis_url: str, warc: Path) -> tuple[float, float, int]:
+def _import_then_parse(db_url: str, redis_url: str, warc: Path) -> tuple[Timing, Timing, int]:
     import redis as redis_lib
     from sqlalchemy import select
 
@@ -216,10 +226,10 @@ def _import_then_parse(db_url: str, redis_url: str, warc: Path) -> tuple[float, 
     upgrade_database(db_url)
     settings = get_settings()
     importer = WarcImporter(settings)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     importer.import_source(str(warc))
     importer.finish()
-    import_s = time.perf_counter() - started
+    import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu
     report = importer.report.to_dict()
     broker = redis_lib.Redis.from_url(redis_url)
     queued_messages = broker.llen("parse")
@@ -234,6 +244,7 @@ def _import_then_parse(db_url: str, redis_url: str, warc: Path) -> tuple[float, 
         url_ids = list(session.execute(select(Url.id).where(Url.state == "fetched").order_by(Url.id)).scalars())
     parse_page(url_ids[0])  # warm: profiles, selectors, trafilatura's config, as a running worker has them
     timings, failures = [], 0
+    cpu = time.process_time()
     for url_id in url_ids[1:]:
         started = time.perf_counter()
         try:
@@ -241,12 +252,13 @@ def _import_then_parse(db_url: str, redis_url: str, warc: Path) -> tuple[float, 
         except Exception:
             failures += 1  # a worker records these as permanent failures; the time was spent all the same
         timings.append(time.perf_counter() - started)
+    parse_cpu = (time.process_time() - cpu) * len(url_ids) / len(timings)
     parse_s = sum(timings) * len(url_ids) / len(timings)
     print(
         f"parse stage: median {statistics.median(timings) * 1000:.1f} ms/page,"
         f" p95 {sorted(timings)[int(len(timings) * 0.95)] * 1000:.1f} ms"
     )
-    return import_s, parse_s, failures
+    return (import_s, import_cpu), (parse_s, parse_cpu), failures
 
 
 if __name__ == "__main__":
