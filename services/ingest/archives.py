@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -112,6 +113,11 @@ class WarcImporter:
         self.progress = progress
         self.report = ImportReport()
         self._pending: list[_Pending] = []
+        # Batches are written by one thread while the next is read and compressed: the writes wait on
+        # the database and the broker, which the reading need not wait for. One batch in flight keeps
+        # them in file order (a batch is written only after the one before it committed).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-store")
+        self._writing: Future[None] | None = None
 
     @property
     def full(self) -> bool:
@@ -155,7 +161,18 @@ class WarcImporter:
                     break  # captures far apart (a file of mostly other records): let workers start
             else:
                 read_all = True
-            self._store(batch)
+            if batch:
+                # Compressed here, in parallel with the write of the batch before (zlib lets go of the GIL).
+                ready = [(c, fetches.compress_body(c.body, fetches.ZLIB_LEVEL_BULK)) for c in batch]
+                self._wait_for_writes()
+                self._writing = self._writer.submit(self._store, ready)
+        self._wait_for_writes()
+
+    def _wait_for_writes(self) -> None:
+        """Wait for the batch being written, and raise what went wrong with it."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
 
     def _skip(self, item: Skipped, source: str) -> None:
         self.report.skipped[item.reason] += 1
@@ -164,13 +181,14 @@ class WarcImporter:
                 {"file": source, "offset": item.offset, "reason": item.reason, "url": item.url, "detail": item.detail}
             )
 
-    def _store(self, batch: list[Capture]) -> None:
-        """Store a batch in one transaction, then publish its parse messages: only after the commit,
-        as every stage does, so that a parse worker finds the row."""
-        if not batch:
-            return
+    def _store(self, ready: list[tuple[Capture, tuple[str, bytes]]]) -> None:
+        """Store a batch (captures with their compressed bodies) in one transaction, then publish its
+        parse messages: only after the commit, as every stage does, so that a parse worker finds the row."""
+        batch = [capture for capture, _ in ready]
         with session_scope(self.settings.database_url) as session:
-            stored = store_captures(session, batch, repoll_schedule=self.repoll_schedule)
+            stored = store_captures(
+                session, batch, repoll_schedule=self.repoll_schedule, compressed=[c for _, c in ready]
+            )
         for capture, (url_id, fetch_id, outcome) in zip(batch, stored, strict=True):
             if outcome == "waiting":
                 self._pending.append(_Pending(url_id, fetch_id, capture.captured_at))
@@ -182,6 +200,8 @@ class WarcImporter:
         """Hand over the captures that waited for their URL's earlier body, oldest first, one round at
         a time (a URL captured three times waits twice). Without `settle`, they stay waiting: stored,
         and handed over by the next import of the same file."""
+        self._wait_for_writes()
+        self._writer.shutdown()
         rounds = 0
         while self._pending and self.settle is not None and rounds < max_rounds:
             rounds += 1
@@ -216,7 +236,11 @@ def wait_until_final(settings: Settings, url_ids: Sequence[int], timeout: float,
 
 
 def store_captures(
-    session: Session, captures: Sequence[Capture], *, repoll_schedule: str | None
+    session: Session,
+    captures: Sequence[Capture],
+    *,
+    repoll_schedule: str | None,
+    compressed: Sequence[tuple[str, bytes]] | None = None,
 ) -> list[tuple[int, int, str]]:
     """Store captures as fetches of their URLs (queued first when new, with `repoll_schedule`) and
     hand each to parse when it is news for its URL: (url id, fetch id, one of OUTCOMES) per capture,
@@ -224,8 +248,9 @@ def store_captures(
     enqueued = frontier.enqueue_many(session, [c.url for c in captures], source="warc", repoll_schedule=repoll_schedule)
     # Known URLs are locked before their fetches are written, in the order the fetch stage takes them.
     known = frontier.lock_urls(session, [e.url_id for e in enqueued if not e.created])
+    packed = compressed or [None] * len(captures)
     fetch_ids = fetches.save_fetches(
-        session, [_new_fetch(e.url_id, c) for e, c in zip(enqueued, captures, strict=True)]
+        session, [_new_fetch(e.url_id, c, z) for e, c, z in zip(enqueued, captures, packed, strict=True)]
     )
     return _hand_over(
         session,
@@ -268,7 +293,7 @@ def _hand_over(
     return decided
 
 
-def _new_fetch(url_id: int, capture: Capture) -> fetches.NewFetch:
+def _new_fetch(url_id: int, capture: Capture, compressed: tuple[str, bytes] | None) -> fetches.NewFetch:
     return fetches.NewFetch(
         url_id=url_id,
         final_url=capture.url,
@@ -282,6 +307,7 @@ def _new_fetch(url_id: int, capture: Capture) -> fetches.NewFetch:
         fetched_at=capture.captured_at,
         status_line=capture.status_line,
         http_headers=capture.headers,
+        compressed=compressed,
     )
 
 

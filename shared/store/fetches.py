@@ -46,6 +46,14 @@ class NewFetch:
     status_line: str | None = None
     http_headers: Sequence[tuple[str, str]] | None = None
     elapsed_ms: float | None = None
+    # (content hash, zlib bytes) from compress_body, when the caller compressed it already (in
+    # another thread than the one that writes, for a bulk import).
+    compressed: tuple[str, bytes] | None = None
+
+
+def compress_body(body: bytes, zlib_level: int) -> tuple[str, bytes]:
+    """A body's content hash (the natural key) and its stored, compressed form."""
+    return content_hash(body), zlib.compress(body, zlib_level)
 
 
 def save_fetch(
@@ -80,8 +88,8 @@ def save_fetch(
         http_headers,
         elapsed_ms,
     )
-    digest = content_hash(body)
-    new_id = insert_ignore(session, Fetch.__table__, _row(fetch, digest, ZLIB_LEVEL), ["url_id", "content_hash"])
+    digest, body_zlib = compress_body(body, ZLIB_LEVEL)
+    new_id = insert_ignore(session, Fetch.__table__, _row(fetch, digest, body_zlib), ["url_id", "content_hash"])
     if new_id is not None:
         return new_id, Outcome.INSERTED
     existing = session.execute(
@@ -106,13 +114,16 @@ def save_fetches(session: Session, items: Sequence[NewFetch], *, zlib_level: int
     """Store many responses (web archive captures) in a few statements, one fetch id per item in
     order. A body already stored for its URL (or twice in `items`) is one row whose first and last
     times seen widen to include every `fetched_at`; the newest sighting sets its validators."""
-    digests = [content_hash(f.body) for f in items]
+    compressed = [f.compressed or compress_body(f.body, zlib_level) for f in items]
+    digests = [digest for digest, _ in compressed]
     groups: dict[tuple[int, str], list[NewFetch]] = {}
-    for fetch, digest in zip(items, digests, strict=True):
+    bodies: dict[str, bytes] = {}
+    for fetch, (digest, body_zlib) in zip(items, compressed, strict=True):
         groups.setdefault((fetch.url_id, digest), []).append(fetch)
+        bodies[digest] = body_zlib
     rows = []
     for (_, digest), group in groups.items():
-        row = _row(max(group, key=lambda f: f.fetched_at), digest, zlib_level)
+        row = _row(max(group, key=lambda f: f.fetched_at), digest, bodies[digest])
         row["first_fetched_at"] = min(f.fetched_at for f in group)
         rows.append(row)
     inserted = insert_ignore_many(session, Fetch.__table__, rows, ["url_id", "content_hash"])
@@ -145,7 +156,7 @@ def _widen(session: Session, fetch_id: int, first: datetime, last: datetime, gro
         session.execute(update(Fetch).where(Fetch.id == fetch_id).values(**values))
 
 
-def _row(fetch: NewFetch, digest: str, zlib_level: int) -> dict[str, Any]:
+def _row(fetch: NewFetch, digest: str, body_zlib: bytes) -> dict[str, Any]:
     headers = fetch.http_headers
     return {
         "url_id": fetch.url_id,
@@ -160,7 +171,7 @@ def _row(fetch: NewFetch, digest: str, zlib_level: int) -> dict[str, Any]:
         "http_headers": [list(pair) for pair in headers] if headers is not None else None,
         "content_hash": digest,
         "body_size": len(fetch.body),
-        "body_zlib": zlib.compress(fetch.body, zlib_level),
+        "body_zlib": body_zlib,
         "first_fetched_at": fetch.fetched_at,
         "last_fetched_at": fetch.fetched_at,
         "elapsed_ms": fetch.elapsed_ms,
