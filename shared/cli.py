@@ -597,7 +597,10 @@ def cmd_export_warc(args: argparse.Namespace, settings: Settings) -> int:
     if not out.parent.is_dir():
         raise CliError(f"cannot write {args.out}: no such folder", EXIT_USAGE)
     ensure_schema(settings)
-    written = export_warc(settings, out, since=since, hosts=tuple(h.lower().strip(".") for h in args.host))
+    try:
+        written = export_warc(settings, out, since=since, hosts=tuple(h.lower().strip(".") for h in args.host))
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"{written} response records written to {out}")
     return 0
 

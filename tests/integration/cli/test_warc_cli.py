@@ -55,6 +55,13 @@ def test_bad_input_is_one_line_and_exit_2(env, archive, args, starts):
     one_line_error(run(*(a.format(archive=archive) for a in args), env=env), 2, starts)
 
 
+def test_an_unwritable_export_is_one_line_and_exit_1(env, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    (folder / "out.warc.gz.part").mkdir()  # the export's partial file cannot be created
+    one_line_error(run("export-warc", str(folder / "out.warc.gz"), env=env), 1, f"cannot write {folder}/out.warc.gz")
+
+
 def test_summary_names_what_was_skipped_and_where_the_corrupt_record_is(env, archive):
     result = run("import-warc", str(archive), env=env)
     assert result.returncode == 0, result.stderr
