@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-writes lock check-deploy clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-writes bench-warc lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ lock: $(STAMP)  ## regenerate requirements.lock (what the image installs) from p
 
 bench-writes: $(STAMP)  ## POST /urls p50/p95 with 10 concurrent clients vs one (needs Postgres; BENCHMARKS.md); ARGS=...
 	$(PY) -m bench.api_write_bench $(ARGS)
+
+bench-warc: $(STAMP)  ## WARC import step vs the parsing it feeds, on 1,000 records of real pages (BENCHMARKS.md); ARGS=--records N
+	$(PY) -m bench.warc_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache demo-data

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -140,6 +141,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generate-token", action="store_true", help="print a fresh NEWSFLOW_API_TOKEN and exit")
     p.set_defaults(func=cmd_api)
 
+    p = sub.add_parser("import-warc", help="import the HTML pages of web archives (WARC) as fetches, then parse them")
+    p.add_argument("sources", nargs="+", metavar="PATH|URL", help="WARC files (.warc.gz gzip per record, or .warc)")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="take at most N HTML captures")
+    p.add_argument(
+        "--filter-host", action="append", default=[], metavar="HOST", help="only this host and its subdomains (repeat)"
+    )
+    p.add_argument("--since", metavar="DATE", help="only captures made at or after DATE (ISO 8601, UTC by default)")
+    p.add_argument(
+        "--repoll",
+        default="off",
+        metavar="SCHEDULE",
+        help="re-poll schedule of URLs the import adds: 'off' (default: archived pages are not fetched live), "
+        "'default' (the global one) or tiers like '48h=1h'",
+    )
+    p.add_argument(
+        "--wait", type=float, default=600.0, metavar="S", help="seconds to wait for workers on a page captured twice"
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_import_warc)
+
+    p = sub.add_parser("export-warc", help="write every stored fetch as a WARC file (gzip per record for .gz)")
+    p.add_argument("out", metavar="OUT.warc.gz")
+    p.add_argument("--since", metavar="DATE", help="only fetches first made at or after DATE")
+    p.add_argument("--host", action="append", default=[], metavar="HOST", help="only this host and its subdomains")
+    p.set_defaults(func=cmd_export_warc)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="migrate the store to the newest schema")
     p.set_defaults(func=cmd_db_upgrade)
@@ -212,19 +239,23 @@ def _publish(settings: Settings, items: list[tuple[str, int]]) -> None:
         ) from None
 
 
+def _check_repoll(schedule: str, settings: Settings) -> None:
+    from shared.errors import ConfigError
+    from shared.repoll import RepollPolicy
+
+    try:
+        RepollPolicy.parse(schedule, settings.repoll_stop_unchanged)
+    except ConfigError as exc:
+        raise CliError(f"bad --repoll: {exc.detail}", EXIT_USAGE) from None
+
+
 def cmd_enqueue(args: argparse.Namespace, settings: Settings) -> int:
     from shared.db import write_transaction
     from shared.store import frontier
 
     urls = _validate(_read_urls(args))
     if args.repoll is not None:
-        from shared.errors import ConfigError
-        from shared.repoll import RepollPolicy
-
-        try:
-            RepollPolicy.parse(args.repoll, settings.repoll_stop_unchanged)
-        except ConfigError as exc:
-            raise CliError(f"bad --repoll: {exc.detail}", EXIT_USAGE) from None
+        _check_repoll(args.repoll, settings)
     ensure_schema(settings)
     queued = write_transaction(
         lambda s: frontier.enqueue_urls(s, urls, priority=args.priority, repoll_schedule=args.repoll),
@@ -553,6 +584,94 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+def _parse_date(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 date or date-time for --since (a bare date is midnight UTC, a naive time UTC)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError(f"bad {option}: {value!r} is not an ISO 8601 date like 2024-05-01", EXIT_USAGE) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def cmd_import_warc(args: argparse.Namespace, settings: Settings) -> int:
+    from services.ingest.archives import TerminalProgress, WarcImporter, wait_until_final
+    from services.ingest.warc import CaptureFilter
+
+    since = _parse_date(args.since, "--since")
+    if args.limit is not None and args.limit < 1:
+        raise CliError("bad --limit: give a number of captures, 1 or more", EXIT_USAGE)
+    repoll = None if args.repoll == "default" else args.repoll
+    if repoll is not None:
+        _check_repoll(repoll, settings)
+    for source in args.sources:
+        if not source.lower().startswith(("http://", "https://")) and not Path(source).is_file():
+            raise CliError(f"cannot read {source}: no such file", EXIT_USAGE)
+    ensure_schema(settings)
+
+    def settle(url_ids: Sequence[int]) -> bool:
+        if settings.embedded:  # nothing else runs the pipeline: run it here, as `newsflow run` would
+            from shared.embedded import LocalRunner
+
+            LocalRunner(settings, stage_handlers()).run(until_idle=True)
+            return True
+        return wait_until_final(settings, url_ids, args.wait)
+
+    progress = TerminalProgress(sys.stderr)
+    importer = WarcImporter(
+        settings,
+        keep=CaptureFilter(tuple(h.lower().strip(".") for h in args.filter_host), since),
+        limit=args.limit,
+        repoll_schedule=repoll,
+        settle=settle,
+        progress=progress,
+    )
+    try:
+        for source in args.sources:
+            if not importer.full:
+                importer.import_source(source)
+        importer.finish()
+    finally:
+        progress.close()
+    report = importer.report.to_dict()
+    print(json.dumps(report, indent=2) if args.json else _import_summary(report))
+    if settings.embedded and report["queued"]:
+        print("run `newsflow run --until-idle` to parse them (embedded mode)", file=sys.stderr)
+    return EXIT_FAILURE if any("error" in f for f in report["files"]) else 0
+
+
+def _import_summary(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['records']:,} records, {report['captures']:,} HTML captures: {report['queued']:,} queued, "
+        f"{report['unchanged']:,} unchanged, {report['older']:,} older than stored, {report['waiting']:,} waiting"
+        f" ({report['seconds']:.1f} s, {report['records_per_second']:,.0f} records/s)"
+    ]
+    skipped = ", ".join(f"{reason} {n:,}" for reason, n in report["skipped"].items())
+    lines.append(f"skipped: {skipped or 'none'}")
+    lines += [f"{p['reason']} record at offset {p['offset']} of {p['file']}: {p['detail']}" for p in report["problems"]]
+    lines += [f"cannot import {f['source']}: {f['detail']}" for f in report["files"] if "error" in f]
+    if report["waiting"]:
+        lines.append(f"{report['waiting']} later captures wait for their URL's earlier one: import the file again")
+    return "\n".join(lines)
+
+
+def cmd_export_warc(args: argparse.Namespace, settings: Settings) -> int:
+    from services.ingest.archives import export_warc
+
+    since = _parse_date(args.since, "--since")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CliError(f"cannot write {args.out}: no such folder", EXIT_USAGE)
+    ensure_schema(settings)
+    try:
+        written = export_warc(settings, out, since=since, hosts=tuple(h.lower().strip(".") for h in args.host))
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"{written} response records written to {out}")
     return 0
 
 

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     )
     link_follow_budget: int = Field(20, ge=0, description="Most new URLs one article's related links may queue.")
     log_level: str = "INFO"
+    warc_max_bytes: int = Field(
+        4 * 1024**3, ge=1, description="Cap on a web archive fetched by URL for import-warc (CC-NEWS files are ~1 GB)."
+    )
+    warc_fetch_timeout: float = Field(3600.0, gt=0, description="Seconds a web archive download may take in all.")
 
     # Comment platforms (services/ingest/providers): where each one's public read API answers, and keys.
     disqus_api_key: str = Field(

@@ -29,19 +29,21 @@ def publish_items(settings: Settings, items: Sequence[tuple[str, int]]) -> bool:
     """
     if settings.embedded or not items:
         return False
-    from shared.celery_app import publish, publish_batch
+    from shared.celery_app import app, publish, publish_batch
 
     by_stage: dict[str, list[int]] = {}
     for stage, item_id in items:
         by_stage.setdefault(stage, []).append(item_id)
     retry = {"retry": True, "retry_policy": {"max_retries": 2, "interval_start": 0.5}}
     try:
-        for stage, ids in by_stage.items():
-            if len(ids) == 1:
-                publish(stage, ids[0], **retry)
-                continue
-            for start in range(0, len(ids), DISPATCH_BATCH):
-                publish_batch(stage, ids[start : start + DISPATCH_BATCH], **retry)
+        # One producer for every message: one broker connection checkout instead of one per message.
+        with app.producer_or_acquire() as producer:
+            for stage, ids in by_stage.items():
+                if len(ids) == 1:
+                    publish(stage, ids[0], producer=producer, **retry)
+                    continue
+                for start in range(0, len(ids), DISPATCH_BATCH):
+                    publish_batch(stage, ids[start : start + DISPATCH_BATCH], producer=producer, **retry)
     except Exception as exc:
         raise BrokerUnavailableError(
             detail=f"broker unreachable ({settings.broker_url.split('@')[-1]}): {exc}"

@@ -146,6 +146,10 @@ class Fetch(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # The response as received, for web archive export: "HTTP/1.1 200 OK" and every header as
+    # [name, value] in order, duplicates kept (None on fetches stored before they were kept).
+    status_line: Mapped[str | None] = mapped_column(Text)
+    http_headers: Mapped[list[list[str]] | None] = mapped_column(JsonType)
     content_hash: Mapped[str] = mapped_column(String(64))
     body_size: Mapped[int] = mapped_column(Integer)
     body_zlib: Mapped[bytes] = mapped_column(LargeBinary)

@@ -217,6 +217,23 @@ class LinkEdge:
     kind: str = "related"
 
 
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One HTTP response of a page as a web archive holds it (or as the store exports a fetch): what
+    newsflow stores as the URL's fetch. `headers` are the response headers as received, in order;
+    `offset` is where its record starts in the WARC file it was read from (None when not read)."""
+
+    url: str
+    captured_at: datetime
+    status_code: int
+    status_line: str
+    headers: tuple[tuple[str, str], ...]
+    content_type: str | None
+    charset: str | None
+    body: bytes
+    offset: int | None = None
+
+
 def _parse_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 

@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -65,6 +65,9 @@ class FetchResult:
     redirects: tuple[str, ...]
     elapsed_ms: float
     headers: dict[str, str]
+    # The response as received, for web archive export: status line and every header in order.
+    status_line: str = ""
+    raw_headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class _Response:
     headers: httpx.Headers
     body: bytes
     redirects: tuple[str, ...]
+    status_line: str = ""
 
 
 class Fetcher:
@@ -145,6 +149,39 @@ class Fetcher:
             redirects=response.redirects,
             elapsed_ms=(time.monotonic() - started) * 1000,
             headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+            status_line=response.status_line,
+            # RFC 9110 5.5: field values are octets; latin-1 maps each to one character and back.
+            raw_headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+        )
+
+    def download(self, url: str, sink: BinaryIO, *, max_bytes: int, total_timeout: float) -> FetchResult:
+        """GET a large file of any type (a web archive) into `sink`, through the same guard, robots and
+        politeness as a page, with its own size and time caps; raises FetchError. The result's body is empty."""
+        started = time.monotonic()
+        response = self._transfer(
+            url,
+            {"Accept": "*/*"},
+            max_bytes=max_bytes,
+            check_robots=self._settings.fetch_respect_robots,
+            sink=sink,
+            total_timeout=total_timeout,
+        )
+        classify_status(response.status_code, response.headers, response.final_url)
+        content_type, charset = parse_content_type(response.headers.get("content-type"))
+        return FetchResult(
+            url=url,
+            final_url=response.final_url,
+            status_code=response.status_code,
+            content_type=content_type,
+            charset=charset,
+            body=b"",
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            not_modified=False,
+            redirects=response.redirects,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+            status_line=response.status_line,
         )
 
     def request(
@@ -209,9 +246,12 @@ class Fetcher:
         method: str = "GET",
         content: bytes | None = None,
         error_bodies: bool = False,
+        sink: BinaryIO | None = None,
+        total_timeout: float | None = None,
     ) -> _Response:
         """Follow redirects by hand (GET only), re-checking every hop, and read a 2xx body within the
-        caps, or any status's body with `error_bodies` (an API's error answer says why)."""
+        caps (into `sink` when given, then the returned body is empty), or any status's body with
+        `error_bodies` (an API's error answer says why)."""
         deadline: float | None = None
         redirects: list[str] = []
         seen = {url}
@@ -226,7 +266,7 @@ class Fetcher:
                 delay = max(delay, self.robots.crawl_delay(str(target)) or 0.0)
             metrics.record_politeness_wait(self.politeness.wait(target.host, delay))
             # The total timeout starts after the first politeness wait: waiting is not the server's fault.
-            deadline = deadline or time.monotonic() + self._settings.fetch_total_timeout
+            deadline = deadline or time.monotonic() + (total_timeout or self._settings.fetch_total_timeout)
             response = self._send(target, headers, cookies, deadline, method, content)
             try:
                 cookies.extract_cookies(response)
@@ -236,8 +276,11 @@ class Fetcher:
                     continue
                 body = b""
                 if 200 <= response.status_code < 300 or error_bodies:
-                    body = _read_body(response, max_bytes, deadline)
-                return _Response(str(target), response.status_code, response.headers, body, tuple(redirects))
+                    body = _read_body(response, max_bytes, deadline, sink)
+                status_line = f"{response.http_version} {response.status_code} {response.reason_phrase}".rstrip()
+                return _Response(
+                    str(target), response.status_code, response.headers, body, tuple(redirects), status_line
+                )
             finally:
                 response.close()
 
@@ -381,8 +424,9 @@ def _accept_header(accept: tuple[str, ...]) -> str:
     return ",".join(accept) + ",*/*;q=0.1"
 
 
-def _read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
-    """Stream the body, capping raw and decoded sizes (gzip/brotli bombs) and the total time."""
+def _read_body(response: httpx.Response, max_bytes: int, deadline: float, sink: BinaryIO | None = None) -> bytes:
+    """Stream the body, capping raw and decoded sizes (gzip/brotli bombs) and the total time; into
+    `sink` when given (then nothing is kept in memory and b"" is returned)."""
     url = str(response.request.url)
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -400,15 +444,36 @@ def _read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byt
                 size += len(piece)
                 if size > max_bytes:
                     raise FetchError("too_large", f"decoded body over {max_bytes} bytes at {url}")
-                parts.append(piece)
+                _keep(piece, parts, sink)
             if time.monotonic() > deadline:
                 raise FetchError("timeout", f"total timeout while reading {url}")
         for piece in decoder.flush(max_bytes - size + 1):
             size += len(piece)
             if size > max_bytes:
                 raise FetchError("too_large", f"decoded body over {max_bytes} bytes at {url}")
-            parts.append(piece)
+            _keep(piece, parts, sink)
     return b"".join(parts)
+
+
+def decode_body(data: bytes, content_encoding: str, max_bytes: int, url: str) -> bytes:
+    """Undo a Content-Encoding on a body already in hand (a web archive's payload) with the decoders
+    and the cap a fetch uses; raises FetchError (`read_error` for bytes that do not decode, `too_large`)."""
+    decoder = _Decoder(content_encoding, url)
+    parts: list[bytes] = []
+    size = 0
+    for piece in itertools.chain(decoder.decode(data, max_bytes + 1), decoder.flush(max_bytes + 1)):
+        size += len(piece)
+        if size > max_bytes:
+            raise FetchError("too_large", f"decoded body over {max_bytes} bytes at {url}")
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def _keep(piece: bytes, parts: list[bytes], sink: BinaryIO | None) -> None:
+    if sink is None:
+        parts.append(piece)
+    else:
+        sink.write(piece)
 
 
 class _Decoder:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import get_settings
@@ -39,6 +39,7 @@ def enqueue_url(
     depth: int = 0,
     priority: int = 0,
     repoll_schedule: str | None = None,
+    replace_schedule: bool = True,
 ) -> Enqueued:
     """Queue a URL once: a URL already known keeps its row and state (a re-poll schedule given
     for it replaces its own). Raises InvalidURLError."""
@@ -56,17 +57,19 @@ def enqueue_urls(
     depth: int = 0,
     priority: int = 0,
     repoll_schedule: str | None = None,
+    replace_schedule: bool = True,
     skip_invalid: bool = False,
 ) -> list[Enqueued]:
     """Queue a batch of URLs, each once: those not stored yet (looked up first, without locks) are
     inserted by one set-based statement taking its locks in URL-hash order, so that batches that
     overlap in any order never deadlock. One answer per URL given, in order, `created` only for the
     first mention of a URL this call inserted. A re-poll schedule given replaces the one of URLs
-    already known. Raises InvalidURLError, or skips invalid URLs with `skip_invalid` (feed entries)."""
+    already known (unless `replace_schedule` is False: an archive import leaves live URLs' schedules
+    alone). Raises InvalidURLError, or skips invalid URLs with `skip_invalid` (feed entries)."""
     canonical = _canonical_urls(urls, skip_invalid)
     keys = {c: url_hash(c) for c in canonical}
     scheduled: set[int] = set()
-    if repoll_schedule is not None:
+    if repoll_schedule is not None and replace_schedule:
         scheduled = _set_repoll_schedule(session, list(keys.values()), repoll_schedule)
     ids = _ids_by_hash(session, list(keys.values()))
     now = utcnow()
@@ -92,7 +95,7 @@ def enqueue_urls(
     ids |= new
     ids |= _ids_by_hash(session, [h for h in keys.values() if h not in ids])  # inserted meanwhile by others
     late = [ids[h] for h in keys.values() if h not in new and ids[h] not in scheduled]
-    if repoll_schedule is not None and late:
+    if repoll_schedule is not None and replace_schedule and late:
         # Inserted by another writer after the schedule update and before our insert (rare).
         update_locked(session, Url.__table__, {"repoll_schedule": repoll_schedule}, key_in(session, Url.id, late))
     answers = []
@@ -141,11 +144,24 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     return {by_hash[h] for h in _ids_by_hash(session, list(by_hash))}
 
 
+def lock_urls(session: Session, url_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+    """Lock these URLs' rows (in id order, as every locker should, against deadlocks) and return each
+    one's state and last fetch id."""
+    ids = sorted(set(url_ids))
+    found: dict[int, tuple[str, int | None]] = {}
+    for start in range(0, len(ids), KEYS_PER_STATEMENT):
+        chosen = key_in(session, Url.id, ids[start : start + KEYS_PER_STATEMENT])
+        stmt = select(Url.id, Url.state, Url.last_fetch_id).where(chosen).order_by(Url.id).with_for_update()
+        found.update((url_id, (state, last)) for url_id, state, last in session.execute(stmt))
+    return found
+
+
 def get_url(session: Session, url_id: int, *, lock: bool = False) -> Url | None:
     """The frontier row, optionally locked for update (Postgres) so two workers do not race."""
     stmt = select(Url).where(Url.id == url_id)
     if lock:
-        stmt = stmt.with_for_update()
+        # A locking read returns the row as it is now, also when this session loaded it before.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -324,3 +340,40 @@ def pending_count(session: Session) -> int:
 def article_count(session: Session) -> int:
     """Number of stored articles."""
     return session.execute(select(func.count()).select_from(Article)).scalar_one()
+
+
+# A URL in these states may be given a stored body to parse (see hand_over_fetches).
+HAND_OVER_STATES = ("queued", *FINAL_STATES)
+
+
+def hand_over_fetches(session: Session, pairs: Sequence[tuple[int, int]]) -> int:
+    """Make stored fetches (a web archive's captures) their URLs' bodies to parse next, as if just
+    fetched: from `queued` (a pending live fetch then finds the URL moved on and skips), `done` or
+    `failed`; a URL mid-pipeline on another body is left alone. Returns how many were handed over."""
+    if not pairs:
+        return 0
+    now = utcnow()
+    stmt = (
+        update(Url.__table__)
+        # OR, not IN: an expanding IN cannot take part in an executemany.
+        .where(Url.__table__.c.id == bindparam("url_id"), or_(*(Url.__table__.c.state == s for s in HAND_OVER_STATES)))
+        .values(
+            state="fetched",
+            last_fetch_id=bindparam("fetch_id"),
+            stage_attempts=0,
+            next_due_at=None,
+            dispatched_at=now,
+            updated_at=now,
+        )
+    )
+    result = session.execute(stmt, [{"url_id": u, "fetch_id": f} for u, f in pairs])
+    return result.rowcount
+
+
+def final_count(session: Session, url_ids: Iterable[int]) -> int:
+    """How many of these URLs are in a final state (done or failed)."""
+    ids = list(url_ids)
+    if not ids:
+        return 0
+    stmt = select(func.count()).select_from(Url).where(Url.id.in_(ids), Url.state.in_(FINAL_STATES))
+    return session.execute(stmt).scalar_one()

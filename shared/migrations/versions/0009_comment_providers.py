@@ -2,7 +2,7 @@
 says of a comment beyond its text (like counts, moderation state, the source that first showed it)
 
 Revision ID: 0009_comment_providers
-Revises: 0006
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import shared.models
 
 revision: str = "0009_comment_providers"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -104,6 +104,16 @@ def test_fetch_ok(server: LocalServer, fetcher: Fetcher) -> None:
     assert "gzip" in request.headers["accept-encoding"]
 
 
+def test_the_response_is_kept_as_received_for_web_archives(server: LocalServer, fetcher: Fetcher) -> None:
+    server.routes["/z"] = Route(body=HTML, encoding="gzip", headers={"X-Served-By": "cache-1"})
+    result = fetcher.fetch(server.url("/z"))
+    assert result.body == HTML.encode()  # decoded; the headers still say how it came
+    assert result.status_line == "HTTP/1.1 200 OK"
+    names = [name for name, _ in result.raw_headers]
+    assert names == ["Server", "Date", "X-Served-By", "Content-Encoding", "Content-Type", "Content-Length"]
+    assert dict(result.raw_headers)["Content-Encoding"] == "gzip"
+
+
 def test_conditional_get_and_304(server: LocalServer, fetcher: Fetcher) -> None:
     modified = formatdate(time.time() - 3600, usegmt=True)
 
