@@ -127,7 +127,7 @@ def test_import_with_real_workers_then_export_and_reimport_into_an_empty_store(s
             select(models.Url.url, models.Fetch.first_fetched_at, models.Fetch.last_fetched_at)
             .join(models.Url, models.Url.id == models.Fetch.url_id)
             .where(models.Url.url.in_([f"{base}{SEED}", f"{base}{RELATED[1]}"]))
-            .order_by(models.Fetch.id)
+            .order_by(models.Fetch.first_fetched_at)
         ).all()
     assert [tuple(r) for r in fetched] == [
         (f"{base}{SEED}", T0, T0),

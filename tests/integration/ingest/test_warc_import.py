@@ -78,7 +78,8 @@ def test_captures_become_fetches_to_parse_and_reimport_changes_nothing(store_url
     }
     assert report["skipped"] == {"warcinfo": 1, "request": 1, "not_html": 1}
     with session_scope(store_url) as session:
-        rows = session.execute(select(models.Fetch).order_by(models.Fetch.id)).scalars().all()
+        # Rows of one batch are inserted in natural-key order (the lock order), so their ids follow it.
+        rows = session.execute(select(models.Fetch).order_by(models.Fetch.final_url)).scalars().all()
         got = [
             (r.final_url, r.status_code, r.status_line, r.first_fetched_at, r.last_fetched_at, r.etag, r.elapsed_ms)
             for r in rows
@@ -105,7 +106,11 @@ def test_captures_become_fetches_to_parse_and_reimport_changes_nothing(store_url
         assert rows[0].content_type == "text/html" and rows[0].charset == "utf-8"
         # Imported URLs are not re-polled live unless asked: archived pages stay archived.
         assert [u.repoll_schedule for u in session.execute(select(models.Url)).scalars()] == ["off", "off"]
-    assert urls(store_url) == {"https://news.example/a": ("fetched", 1), "https://news.example/b": ("fetched", 2)}
+        fetch_of = {r.final_url: r.id for r in rows}
+    assert urls(store_url) == {
+        "https://news.example/a": ("fetched", fetch_of["https://news.example/a"]),
+        "https://news.example/b": ("fetched", fetch_of["https://news.example/b"]),
+    }
 
     before = table_counts(store_url)
     again = import_bytes(settings, tmp_path, w.getvalue())
