@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.text import element_text, normalize_space
-from services.parse.tree import select, select_marked
+from services.parse.tree import classed_with, select, select_marked
 
 LOGGER = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ _LEAD_MARK = re.compile(
 )
 # Boxes inside the article that are not its text: sign-up and subscribe offers, cookie and consent notices.
 _SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri|consent|cookie|gdpr", re.I)
-_CLASSED = etree.XPath("//*[@class or @id]")
+_SIGNUP_FRAGMENTS = ("signup", "sign-up", "newsletter", "subscri", "consent", "cookie", "gdpr")
 _GU_NAME = etree.XPath("//@data-gu-name", smart_strings=False)
 _DATELINE = re.compile(
     r"^\W*(?:published|posted|updated|date|veröffentlicht|publié|опубликовано)?[\s:]*"
@@ -218,7 +218,7 @@ def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> 
     if not _SIGNUP_MARK.search(marks):
         return paragraphs
     boxed: set[str] = set()
-    for box in _CLASSED(root):
+    for box in classed_with(root, _SIGNUP_FRAGMENTS):
         # a box is short; a long element named so ("newsletter-post") is the post itself
         if _SIGNUP_MARK.search(f"{box.get('class', '')} {box.get('id', '')}") and len(box.text_content()) <= 500:
             boxed.update(element_text(e) for e in box.iter(*_PARAGRAPH_TAGS, "div", "span", "label"))

@@ -17,6 +17,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor, in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements
 from services.parse.text import BLOCK_TAGS, element_text, normalize_space
+from services.parse.tree import classed_with
 
 _RELATED_BLOCK = re.compile(
     r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
@@ -29,7 +30,10 @@ _RELATED_HEADING = re.compile(
     r"|lire aussi|sur le même sujet|leggi anche|lee también|関連記事|関連ニュース)",
     re.IGNORECASE,
 )
-_CLASSED = etree.XPath("//*[@class or @id]")
+# Lower-case pieces of every `_RELATED_BLOCK` alternative: libxml2 picks the candidates, the regex decides.
+_RELATED_FRAGMENTS = (
+    "related", "read", "see", "more", "also", "recommend", "further", "inject", "storylink", "catcher",
+)  # fmt: skip
 # Headings of related blocks (h2-h5, strong, header, span.*title*), in document order.
 _HEADINGS = etree.XPath("//h2 | //h3 | //h4 | //h5 | //strong | //header | //span[contains(@class, 'title')]")
 _POSITION = etree.XPath("count(preceding::*) + count(ancestor::*)")
@@ -59,7 +63,7 @@ def generic_related(
     """
     blocks: list[HtmlElement] = []
     if marks is None or _RELATED_BLOCK.search(marks):
-        for element in _CLASSED(root):
+        for element in classed_with(root, _RELATED_FRAGMENTS):
             marker = f"{element.get('class', '')} {element.get('id', '')}"
             if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
                 blocks.append(element)

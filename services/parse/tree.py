@@ -167,6 +167,19 @@ def _could_match(selector: str, marks: str) -> bool:
     return all((attribute or name) in marks for attribute, name in _FRAGMENT.findall(selector))
 
 
+def classed_with(root: HtmlElement, fragments: tuple[str, ...]) -> list[HtmlElement]:
+    """Elements whose class or id contains any of `fragments` (lower-case; matched case-insensitively), in
+    document order: libxml2 filters the page, Python then only sees the few candidates."""
+    return _classed_xpath(fragments)(root)
+
+
+@lru_cache(maxsize=64)
+def _classed_xpath(fragments: tuple[str, ...]) -> etree.XPath:
+    folded = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    tests = " or ".join(f"contains({folded}, '{fragment}')" for fragment in fragments)
+    return etree.XPath(f"//*[(@class or @id) and ({tests})]")
+
+
 def select_one(element: HtmlElement, selector: str) -> HtmlElement | None:
     """First element under `element` matching a CSS selector, or None."""
     found = compile_css(selector)(element)
