@@ -6,6 +6,7 @@ worker, beat and CLI processes, all configured through NEWSFLOW_* variables as i
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -160,6 +161,21 @@ class Stack:
                 select(func.count()).select_from(Feed).where(Feed.last_checked_at.is_(None), Feed.parked.is_(False))
             ).scalar_one()
         return pending == 0 and unpolled == 0
+
+    def queues_drained(self, queues: tuple[str, ...] = ("fetch", "parse", "enrich", "links")) -> bool:
+        """No message waiting on, or taken but not yet acknowledged from, these broker queues: follow-up
+        tasks that no URL state tracks (comment fetches and their retries) are done too."""
+        client = redis_lib.Redis.from_url(self.broker_url)
+        try:
+            if any(client.llen(queue) for queue in queues):
+                return False
+            for raw in client.hvals("unacked"):
+                _, _, routing_key = json.loads(raw)
+                if routing_key in queues:
+                    return False
+            return True
+        finally:
+            client.close()
 
     def status(self) -> dict[str, Any]:
         """URL counts per state."""

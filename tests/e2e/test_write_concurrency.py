@@ -40,7 +40,7 @@ from tests.helpers.httpserver import LocalServer, Request, Route
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "concurrency-token-0123456789"
+TOKEN = "concurrency-token-0123456789abcdef0123"  # the API refuses tokens under 32 characters
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CLIENTS, MIN_ROUNDS, MAX_ROUNDS, BATCH = 10, 3, 8, 500
 API_POOL, CLI_POOL = range(0, 3000), range(2000, 3500)  # the CLI files overlap each other and the API's URLs
