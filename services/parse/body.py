@@ -218,7 +218,7 @@ def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> 
     if not _SIGNUP_MARK.search(marks):
         return paragraphs
     boxed: set[str] = set()
-    for box in classed_with(root, _SIGNUP_FRAGMENTS):
+    for box in classed_with(root, _SIGNUP_FRAGMENTS, marks):
         # a box is short; a long element named so ("newsletter-post") is the post itself
         if _SIGNUP_MARK.search(f"{box.get('class', '')} {box.get('id', '')}") and len(box.text_content()) <= 500:
             boxed.update(element_text(e) for e in box.iter(*_PARAGRAPH_TAGS, "div", "span", "label"))

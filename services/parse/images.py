@@ -79,7 +79,7 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
             caption, credit = shown or split_credit(_alt_text(img))
             found.add(_image_src(img, base_url), caption, credit or _credit_near(figure))
     for block in _LOOSE_CAPTIONS(scope):
-        if block in handled or in_comments(block) or in_boilerplate(block) or not element_text(block):
+        if block in handled or not block.text_content().strip() or in_comments(block) or in_boilerplate(block):
             continue
         img = _image_before(block)
         if img is not None and img not in handled:
@@ -87,9 +87,12 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
             handled.add(img)
             found.add(_image_src(img, base_url), *caption_and_credit(block))
     for img in scope.iter("img", "amp-img"):
-        if img in handled or in_comments(img) or in_boilerplate(img) or _too_small(img):
+        if img in handled or _too_small(img):
             continue
-        found.add(_image_src(img, base_url), *(_block_caption(img, handled) or _loose_caption(img)))
+        src = _image_src(img, base_url)
+        if not found.wants(src) or in_comments(img) or in_boilerplate(img):
+            continue
+        found.add(src, *(_block_caption(img, handled) or _loose_caption(img)))
     for src, caption, credit in (*_microdata_images(scope, base_url), *_declared_images(structured, base_url)):
         found.declare(src, caption, credit)
     return found.images
@@ -102,8 +105,12 @@ class _Found:
         self.images: list[Image] = []
         self._by_key: dict[str, int] = {}
 
+    def wants(self, src: str | None) -> bool:
+        """Whether an image of this source would be added (a source not seen yet, not a logo or pixel)."""
+        return bool(src) and not _SKIP_SRC.search(src) and _key(src) not in self._by_key
+
     def add(self, src: str | None, caption: str | None, credit: str | None) -> None:
-        if not src or _SKIP_SRC.search(src) or _key(src) in self._by_key:
+        if not self.wants(src):
             return
         self._by_key[_key(src)] = len(self.images)
         self.images.append(Image(src=src, caption=caption, credit=credit))

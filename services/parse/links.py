@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor, in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements
 from services.parse.text import BLOCK_TAGS, element_text, normalize_space
-from services.parse.tree import classed_with
+from services.parse.tree import class_id_text, classed_with
 
 _RELATED_BLOCK = re.compile(
     r"related|read-?also|see-?also|more-?(?:on|stories|news|from)|also-?read|recommend|further-?reading"
@@ -63,7 +63,7 @@ def generic_related(
     """
     blocks: list[HtmlElement] = []
     if marks is None or _RELATED_BLOCK.search(marks):
-        for element in classed_with(root, _RELATED_FRAGMENTS):
+        for element in classed_with(root, _RELATED_FRAGMENTS, marks if marks is not None else class_id_text(root)):
             marker = f"{element.get('class', '')} {element.get('id', '')}"
             if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
                 blocks.append(element)
@@ -75,7 +75,7 @@ def generic_related(
             if parent is not None:
                 blocks.append(parent)
     for paragraph in scope.iter("p"):
-        if _READ_MORE_PARAGRAPH.match(element_text(paragraph)):
+        if _READ_MORE_PARAGRAPH.match(paragraph.text_content()) and _READ_MORE_PARAGRAPH.match(element_text(paragraph)):
             blocks.append(paragraph)
     if len(blocks) > 1:  # report blocks in page order, whichever rule found them
         blocks.sort(key=_document_position)

@@ -40,6 +40,8 @@ _DEEPER_THAN_MAX = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 2) + ")")
 _CONTROL_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # Control characters are invisible in a browser but make libxml2 (and the trafilatura call on its tree)
 # drop or cut text around them; form feed too. Tab, line feed and carriage return stay.
+_C0_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _STRAY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
 # Every class and id value of the page as plain strings: one C-level scan that lets a layer skip
 # its selector queries when none of its markers occurs anywhere on the page.
@@ -91,8 +93,16 @@ def parse_text(text: str) -> HtmlElement:
 
 def normalize_characters(text: str) -> str:
     """Drop stray control characters and compose to NFC, so that a decomposed "ü" matches a typed one."""
-    text = _STRAY_CONTROLS.sub("", text)
+    if _has_controls(text):
+        text = _STRAY_CONTROLS.sub("", text)
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _has_controls(text: str) -> bool:
+    """Whether the text holds a C0 or C1 control other than tab, CR and LF: checked on its UTF-8 bytes,
+    where C0 controls are single bytes and C1 ones start with 0xC2 (several times faster than a regex)."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded.translate(None, _C0_BYTES)) != len(encoded) or _C1_UTF8.search(encoded) is not None
 
 
 def class_id_text(root: HtmlElement) -> str:
@@ -167,17 +177,24 @@ def _could_match(selector: str, marks: str) -> bool:
     return all((attribute or name) in marks for attribute, name in _FRAGMENT.findall(selector))
 
 
-def classed_with(root: HtmlElement, fragments: tuple[str, ...]) -> list[HtmlElement]:
-    """Elements whose class or id contains any of `fragments` (lower-case; matched case-insensitively), in
-    document order: libxml2 filters the page, Python then only sees the few candidates."""
-    return _classed_xpath(fragments)(root)
+def classed_with(root: HtmlElement, fragments: tuple[str, ...], marks: str) -> list[HtmlElement]:
+    """Elements whose class or id contains any of `fragments` (lower-case, matched case-insensitively), in
+    document order. Only the fragments that occur in `marks` (the page's class/id text) are tested, by
+    libxml2; a fragment the page writes in capitals only is tested case-folded (slower, so not by default)."""
+    folded = marks.casefold()
+    plain = tuple(f for f in fragments if f in marks)
+    capitals = tuple(f for f in fragments if f not in marks and f in folded)
+    if not plain and not capitals:
+        return []
+    return _classed_xpath(plain, capitals)(root)
 
 
-@lru_cache(maxsize=64)
-def _classed_xpath(fragments: tuple[str, ...]) -> etree.XPath:
+@lru_cache(maxsize=256)
+def _classed_xpath(plain: tuple[str, ...], capitals: tuple[str, ...]) -> etree.XPath:
     folded = "translate(concat(@class, ' ', @id), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    tests = " or ".join(f"contains({folded}, '{fragment}')" for fragment in fragments)
-    return etree.XPath(f"//*[(@class or @id) and ({tests})]")
+    tests = [f"contains(@class, '{f}') or contains(@id, '{f}')" for f in plain]
+    tests += [f"contains({folded}, '{f}')" for f in capitals]
+    return etree.XPath(f"//*[(@class or @id) and ({' or '.join(tests)})]")
 
 
 def select_one(element: HtmlElement, selector: str) -> HtmlElement | None:
