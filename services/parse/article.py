@@ -66,7 +66,7 @@ def _build_record(root: HtmlElement, url: str) -> ArticleRecord:
     if profile and profile.images:
         image_list = images.profile_images(root, profile, base_url)
     else:
-        image_list = images.generic_images(scope, structured, base_url)
+        image_list = images.generic_images(scope, structured, base_url, marks)
     if profile and profile.article.get("tags"):
         tag_list = tags.profile_tags(root, profile)
     else:

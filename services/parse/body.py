@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from services.parse.layout import has_ancestor
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.text import element_text, normalize_space
-from services.parse.tree import classed_with, select, select_marked
+from services.parse.tree import classed_with, marked, select, select_marked
 
 LOGGER = logging.getLogger(__name__)
 
@@ -32,9 +32,10 @@ _LEAD_SELECTORS = (
     "[class*=subheadline]", "[class*=excerpt]", "h2.strapline", "p[class*=__desc]",
 )  # fmt: skip
 # Every class/id fragment `_LEAD_SELECTORS` tests; the other two test itemprop and data-gu-name.
-_LEAD_MARK = re.compile(
-    r"standfirst|lead|dek|chapo|chapeau|summary|intro|teaser|subtitle|subheadline|excerpt|strapline|__desc"
-)
+_LEAD_MARK = (
+    "standfirst", "lead", "dek", "chapo", "chapeau", "summary", "intro", "teaser", "subtitle", "subheadline",
+    "excerpt", "strapline", "__desc",
+)  # fmt: skip
 # Boxes inside the article that are not its text: sign-up and subscribe offers, cookie and consent notices.
 _SIGNUP_MARK = re.compile(r"signup|sign-up|newsletter|subscri|consent|cookie|gdpr", re.I)
 _SIGNUP_FRAGMENTS = ("signup", "sign-up", "newsletter", "subscri", "consent", "cookie", "gdpr")
@@ -174,7 +175,7 @@ def find_lead(
     `marks` (the page's class/id text) and `has_description` (an element with `itemprop=description`)
     let a page with none of the markers skip the query.
     """
-    if marks is not None and not has_description and not _LEAD_MARK.search(marks) and not _GU_NAME(root):
+    if marks is not None and not has_description and not marked(marks, _LEAD_MARK) and not _GU_NAME(root):
         return None
     for element in select_marked(root, _LEAD_SELECTORS, marks):  # one query; document order
         if True:
@@ -215,8 +216,6 @@ def _remove_all(text: str, pieces: list[str]) -> str:
 
 def drop_signup_blocks(paragraphs: list[str], root: HtmlElement, marks: str) -> list[str]:
     """Remove the text of newsletter sign-up and subscribe boxes that CMSs place inside the body."""
-    if not _SIGNUP_MARK.search(marks):
-        return paragraphs
     boxed: set[str] = set()
     for box in classed_with(root, _SIGNUP_FRAGMENTS, marks):
         # a box is short; a long element named so ("newsletter-post") is the post itself

@@ -22,7 +22,7 @@ from services.parse.layout import in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_elements, spec_value
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
 from services.parse.text import clean_or_none, element_text
-from services.parse.tree import select
+from services.parse.tree import classed_with, select
 from shared.records import Image
 
 _FIGURES = "figure, [class*=wp-caption], [class*=image-caption-wrapper]"
@@ -31,6 +31,8 @@ _LOOSE_CAPTIONS = etree.XPath(
     "//*[not(self::figure) and not(self::img) and (contains(@class, 'caption') or contains(@class, 'Caption')"
     " or contains(@class, 'img-info') or contains(@class, 'image-info') or contains(@class, 'bildunterschrift'))]"
 )
+_CAPTION_FRAGMENTS = ("caption", "img-info", "image-info", "bildunterschrift")
+_NOT_CAPTIONS = frozenset({"figure", "img"})
 # Elements that show an image: <img>, AMP and web-component images.
 _IMAGE_OBJECTS = etree.XPath(".//*[contains(@itemtype, 'ImageObject')]")
 _IMAGE_TAGS = frozenset({"img", "amp-img", "brick-image", "brick-image-v3", "picture"})
@@ -64,7 +66,9 @@ def profile_images(root: HtmlElement, profile: SiteProfile, base_url: str) -> li
     return images
 
 
-def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str) -> list[Image]:
+def generic_images(
+    scope: HtmlElement, structured: StructuredData, base_url: str, marks: str | None = None
+) -> list[Image]:
     """Figures, captioned and sizeable content images of the article, then the images its JSON-LD and
     `og:image:alt` describe; one per source, and a declared caption or credit fills a missing one."""
     found = _Found()
@@ -78,8 +82,15 @@ def generic_images(scope: HtmlElement, structured: StructuredData, base_url: str
             shown = _figure_caption(figure) or _block_caption(figure, handled)
             caption, credit = shown or split_credit(_alt_text(img))
             found.add(_image_src(img, base_url), caption, credit or _credit_near(figure))
-    for block in _LOOSE_CAPTIONS(scope):
-        if block in handled or not block.text_content().strip() or in_comments(block) or in_boilerplate(block):
+    loose = _LOOSE_CAPTIONS(scope) if marks is None else classed_with(scope, _CAPTION_FRAGMENTS, marks)
+    for block in loose:
+        if (
+            block.tag in _NOT_CAPTIONS
+            or block in handled
+            or not block.text_content().strip()
+            or in_comments(block)
+            or in_boilerplate(block)
+        ):
             continue
         img = _image_before(block)
         if img is not None and img not in handled:

@@ -30,9 +30,11 @@ _RELATED_HEADING = re.compile(
     r"|lire aussi|sur le même sujet|leggi anche|lee también|関連記事|関連ニュース)",
     re.IGNORECASE,
 )
-# Lower-case pieces of every `_RELATED_BLOCK` alternative: libxml2 picks the candidates, the regex decides.
+# Every `_RELATED_BLOCK` alternative spelled out (lower case): libxml2 picks the candidates, the regex decides.
 _RELATED_FRAGMENTS = (
-    "related", "read", "see", "more", "also", "recommend", "further", "inject", "storylink", "catcher",
+    "related", "readalso", "read-also", "seealso", "see-also", "more-on", "moreon", "more-stories", "morestories",
+    "more-news", "morenews", "more-from", "morefrom", "alsoread", "also-read", "recommend", "further-reading",
+    "furtherreading", "read-more", "readmore", "inject", "storylink", "more-articles", "morearticles", "catcher",
 )  # fmt: skip
 # Headings of related blocks (h2-h5, strong, header, span.*title*), in document order.
 _HEADINGS = etree.XPath("//h2 | //h3 | //h4 | //h5 | //strong | //header | //span[contains(@class, 'title')]")
@@ -62,11 +64,10 @@ def generic_related(
     `marks` (the page's class/id text) lets a page without any related-block class skip that walk.
     """
     blocks: list[HtmlElement] = []
-    if marks is None or _RELATED_BLOCK.search(marks):
-        for element in classed_with(root, _RELATED_FRAGMENTS, marks if marks is not None else class_id_text(root)):
-            marker = f"{element.get('class', '')} {element.get('id', '')}"
-            if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
-                blocks.append(element)
+    for element in classed_with(root, _RELATED_FRAGMENTS, marks if marks is not None else class_id_text(root)):
+        marker = f"{element.get('class', '')} {element.get('id', '')}"
+        if _RELATED_BLOCK.search(marker) and not _is_tiny(element):
+            blocks.append(element)
     for heading in _HEADINGS(root):
         if _RELATED_HEADING.match(normalize_space(heading.text_content())) and _RELATED_HEADING.match(
             element_text(heading)

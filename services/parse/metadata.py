@@ -17,7 +17,7 @@ from services.parse.layout import in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_value, spec_values
 from services.parse.structured import StructuredData, ld_list, ld_text, node_types
 from services.parse.text import clean_or_none, element_text, multiline_text, normalize_space
-from services.parse.tree import select
+from services.parse.tree import marked, select
 from shared.language import normalize_language
 
 _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
@@ -40,7 +40,7 @@ _BROAD_BYLINE_SELECTOR = (
 )
 # The selectors above that do not test a class: all the others need one of `_BYLINE_MARK`'s fragments.
 _BYLINE_ATTRIBUTE_SELECTOR = "[rel~=author], [data-component*=byline]"
-_BYLINE_MARK = re.compile(r"byline|contributor|signature|author|autor")
+_BYLINE_MARK = ("byline", "contributor", "signature", "author", "autor")
 _BY_PREFIX = re.compile(
     r"^(?:by|von|par|por|di|door|av|af|автор|текст|written by|posted by|reporting by|story by)\s*[:\-]?\s+",
     re.I,
@@ -336,7 +336,7 @@ def byline_elements(scope: HtmlElement, marks: str | None = None) -> list[HtmlEl
 
     `marks` (the page's class/id text) lets a page without any byline class skip the class selectors.
     """
-    if marks is not None and not _BYLINE_MARK.search(marks):
+    if marks is not None and not marked(marks, _BYLINE_MARK):
         return select(scope, _BYLINE_ATTRIBUTE_SELECTOR)
     return select(scope, _BYLINE_SELECTOR)
 

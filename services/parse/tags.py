@@ -21,7 +21,7 @@ from services.parse.layout import in_boilerplate, in_comments
 from services.parse.profiles import SiteProfile, spec_values
 from services.parse.structured import StructuredData, ld_list
 from services.parse.text import element_text, normalize_space
-from services.parse.tree import select
+from services.parse.tree import marked, select
 
 _TAG_CONTAINERS = (
     "[class*=tags] a, [class*=Tags] a, [class*=tag-list] a, [class*=taglist] a, [class*=keywords] a,"
@@ -29,7 +29,7 @@ _TAG_CONTAINERS = (
     " [class*=post-tag] a, [class*=entry-tag] a"
 )
 _TAG_LINKS = f"a[rel~=tag], {_TAG_CONTAINERS}"
-_TAG_MARK = re.compile(r"tag|keyword|topic", re.IGNORECASE)
+_TAG_MARK = ("tag", "keyword", "topic", "Tag", "Keyword", "Topic", "TAG")
 # Links whose own class says tag or topic ("tag--comp", "article-topic__cta"), not "stage" or "vintage".
 _CLASSED_LINKS = etree.XPath(
     "//a[contains(@class, 'tag') or contains(@class, 'topic') or *[contains(@class, 'tag')]]", smart_strings=False
@@ -112,7 +112,7 @@ def _squash(text: str) -> str:
 
 def visible_tags(scope: HtmlElement, marks: str | None = None) -> list[str]:
     """Tag links shown with the article: tag containers, tag-classed links and labelled link lists."""
-    if marks is None or _TAG_MARK.search(marks):
+    if marks is None or marked(marks, _TAG_MARK):
         links = _shown(select(scope, _TAG_LINKS))
         links = links or _shown(a for a in _CLASSED_LINKS(scope) if _tag_classed(a))
     else:

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from services.parse.tree import class_id_text
+from services.parse.tree import class_id_text, marked
 from shared.records import CommentSource, CommentWidget
 
 MAX_SCRIPT = 200_000
@@ -37,7 +37,7 @@ def find_widgets(root: HtmlElement, page_url: str, marks: str | None = None) -> 
     if marks is None:
         marks = class_id_text(root)
     if not (
-        _WIDGET_MARK.search(marks)
+        marked(marks, _WIDGET_MARK)
         or next(root.iter(*_WIDGET_TAGS), None) is not None
         or _SPOTIM_ATTRIBUTES(root)
         or any(hint in blob for hint in _WIDGET_HINTS)
@@ -116,10 +116,10 @@ def _widget_containers(root: HtmlElement) -> dict[str, list[str | None]]:
 
 
 # Class/id fragments, element names and attributes of every widget container selected below.
-_WIDGET_MARK = re.compile(
-    r"fb-comments|disqus_thread|coral|vk_comments|mc-container|mc_container|hypercomments_widget|vf-conv|viafoura"
-    r"|commento"
-)
+_WIDGET_MARK = (
+    "fb-comments", "disqus_thread", "coral", "vk_comments", "mc-container", "mc_container", "hypercomments_widget",
+    "vf-conv", "viafoura", "commento",
+)  # fmt: skip
 _WIDGET_TAGS = ("fb:comments", "coral-stream", "vf-conversations")
 _SPOTIM_NAMES = ("data-spotim-module", "data-spot-im-module", "data-spotim-app")
 _SPOTIM_ATTRIBUTES = etree.XPath(
