@@ -48,6 +48,9 @@ _STRAY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
 _CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
 # The class and id fragments a CSS selector requires: `[class*=lead]`, `.lead`, `#lead`, `[id^=x]`.
 _FRAGMENT = re.compile(r"""\[(?:class|id)[*~^$|]?=["']?([^"'\]]+)["']?\]|[.#]([\w-]+)""")
+# A descendant or child combinator outside brackets: "figure > footer", "[class*=tags] a".
+_COMBINATOR = re.compile(r"(?:^|\])[^\[]*[\s>+~][^\[]*(?:\[|$)|^[^\[]*\s")
+_ATTRIBUTE = re.compile(r"\[([\w-]+)")
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, default_doctype=False, collect_ids=False)
 
 
@@ -165,11 +168,42 @@ def select(element: HtmlElement, selector: str) -> list[HtmlElement]:
 def select_marked(element: HtmlElement, selectors: tuple[str, ...] | str, marks: str | None) -> list[HtmlElement]:
     """Elements matching any of `selectors`, in document order, trying only the selectors whose class or id
     fragments occur in `marks` (the page's class/id text): a union of twenty `contains(@class, ...)` tests
-    costs a pass over every element for each, while most of them cannot match on a given page."""
+    costs a pass over every element for each, while most of them cannot match on a given page.
+
+    When every selector left is a simple one (no combinator) that names a class/id fragment or an
+    attribute, libxml2 first picks the few elements that carry one (a cheap `contains` per element),
+    and only those are tested against the selectors themselves."""
     if isinstance(selectors, str):
         selectors = tuple(s.strip() for s in selectors.split(","))
     present = selectors if marks is None else tuple(s for s in selectors if _could_match(s, marks))
-    return select(element, ", ".join(present)) if present else []
+    if not present:
+        return []
+    narrowing = _narrowing(present)
+    if narrowing is None or element.getparent() is not None:
+        return select(element, ", ".join(present))
+    candidates, matches = narrowing
+    return [e for e in candidates(element) if matches(e)]
+
+
+@lru_cache(maxsize=128)
+def _narrowing(selectors: tuple[str, ...]) -> tuple[etree.XPath, etree.XPath] | None:
+    """(an XPath of the elements that could match, a boolean XPath that tests one of them), for simple
+    selectors that each need a class/id fragment or an attribute; None when a selector has neither."""
+    tests = []
+    for selector in selectors:
+        if _COMBINATOR.search(selector):
+            return None
+        fragments = [attribute or name for attribute, name in _FRAGMENT.findall(selector)]
+        attributes = _ATTRIBUTE.findall(selector)
+        if fragments:
+            tests += [f"contains(@class, '{f}') or contains(@id, '{f}')" for f in fragments]
+        elif attributes:
+            tests += [f"@{a}" for a in attributes]
+        else:
+            return None
+    translator = HTMLTranslator()
+    own = " | ".join(translator.css_to_xpath(s, prefix="self::") for s in selectors)
+    return etree.XPath(f"//*[{' or '.join(dict.fromkeys(tests))}]"), etree.XPath(f"boolean({own})")
 
 
 def _could_match(selector: str, marks: str) -> bool:
