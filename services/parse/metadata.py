@@ -65,6 +65,13 @@ _AUTHOR_LABEL = re.compile(
     re.I,
 )
 _BOLD_NAME = re.compile(r"^[A-ZÀ-Ý][\w'’.-]+(?:\s[A-ZÀ-Ý][\w'’.-]+){1,3}$")
+# Author meta tags in order of preference (names lower-cased, as the structured layer stores them).
+_AUTHOR_META = (
+    "author", "article:author", "articleauthor", "article_author", "dc.creator", "dcterms.creator",
+    "citation_author", "byl", "parsely-author", "sailthru.author", "cxenseparse:author",
+)  # fmt: skip
+# Dublin Core and citation metas write "Surname, Given".
+_INVERTED_META = frozenset({"dc.creator", "dcterms.creator", "citation_author"})
 _INVERTED_NAME = re.compile(r"^([^\s,]+(?:\s[^\s,]+)?),\s*([^\s,]+(?:\s[^\s,]+)?)$")
 _BY_NAME = re.compile(r"(?:^|\s)(?:by|By|BY)\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){1,3})\s*$")
 _ORG_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "organisation", "brand"})
@@ -265,18 +272,10 @@ def _structured_authors(structured: StructuredData) -> list[str]:
 def _meta_authors(structured: StructuredData) -> list[str]:
     """Author meta tags, one name per tag; "Surname, Given" (Dublin Core, citations) turned around."""
     names: list[str] = []
-    for key in (
-        "author",
-        "article:author",
-        "dc.creator",
-        "citation_author",
-        "byl",
-        "parsely-author",
-        "sailthru.author",
-    ):
+    for key in _AUTHOR_META:
         for value in structured.meta.get(key, ()):
             value = normalize_space(value)
-            inverted = _INVERTED_NAME.match(value) if key in {"dc.creator", "citation_author"} else None
+            inverted = _INVERTED_NAME.match(value) if key in _INVERTED_META else None
             names.append(f"{inverted.group(2)} {inverted.group(1)}" if inverted else value)
         if names:
             break
