@@ -48,12 +48,14 @@ def in_boilerplate(element: HtmlElement) -> bool:
 
 
 def _furniture(classes: str) -> bool:
-    """A class of page furniture; WordPress's taxonomy classes on a post ("tag-social-media") are not."""
+    """A class of page furniture; WordPress's taxonomy classes on a post ("tag-social-media") are not, nor
+    is "shared" (components a site shares between pages: "article-headers-shared-topic")."""
     return any(
         fragment in token
         for token in classes.split()
         if not token.startswith(_TAXONOMY_PREFIXES)
         for fragment in _FURNITURE_CLASSES
+        if fragment != "share" or "share" in token.replace("shared", "")
     )
 
 
