@@ -13,7 +13,7 @@ import logging
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
@@ -136,22 +136,12 @@ class Fetcher:
                     "unsupported_content_type",
                     f"{content_type or 'unknown type'} from {response.final_url}, wanted {', '.join(accept)}",
                 )
-        return FetchResult(
-            url=url,
-            final_url=response.final_url,
-            status_code=response.status_code,
-            content_type=content_type,
-            charset=charset,
-            body=response.body,
-            etag=response.headers.get("etag") or (etag if not_modified else None),
-            last_modified=response.headers.get("last-modified") or (last_modified if not_modified else None),
-            not_modified=not_modified,
-            redirects=response.redirects,
-            elapsed_ms=(time.monotonic() - started) * 1000,
-            headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
-            status_line=response.status_line,
-            # RFC 9110 5.5: field values are octets; latin-1 maps each to one character and back.
-            raw_headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+        result = _result(url, response, started, content_type, charset)
+        if not not_modified:
+            return result
+        # A 304 answers with no validators of its own at times: the ones sent still hold.
+        return replace(
+            result, not_modified=True, etag=result.etag or etag, last_modified=result.last_modified or last_modified
         )
 
     def download(self, url: str, sink: BinaryIO, *, max_bytes: int, total_timeout: float) -> FetchResult:
@@ -167,22 +157,7 @@ class Fetcher:
             total_timeout=total_timeout,
         )
         classify_status(response.status_code, response.headers, response.final_url)
-        content_type, charset = parse_content_type(response.headers.get("content-type"))
-        return FetchResult(
-            url=url,
-            final_url=response.final_url,
-            status_code=response.status_code,
-            content_type=content_type,
-            charset=charset,
-            body=b"",
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            not_modified=False,
-            redirects=response.redirects,
-            elapsed_ms=(time.monotonic() - started) * 1000,
-            headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
-            status_line=response.status_line,
-        )
+        return _result(url, response, started, *parse_content_type(response.headers.get("content-type")))
 
     def request(
         self,
@@ -207,21 +182,7 @@ class Fetcher:
             content=body,
             error_bodies=True,
         )
-        content_type, charset = parse_content_type(response.headers.get("content-type"))
-        return FetchResult(
-            url=url,
-            final_url=response.final_url,
-            status_code=response.status_code,
-            content_type=content_type,
-            charset=charset,
-            body=response.body,
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            not_modified=False,
-            redirects=response.redirects,
-            elapsed_ms=(time.monotonic() - started) * 1000,
-            headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
-        )
+        return _result(url, response, started, *parse_content_type(response.headers.get("content-type")))
 
     def close(self) -> None:
         """Close pooled connections (and the Redis client this fetcher opened itself)."""
@@ -422,6 +383,29 @@ def sniff_content_type(body: bytes) -> str | None:
 
 def _accept_header(accept: tuple[str, ...]) -> str:
     return ",".join(accept) + ",*/*;q=0.1"
+
+
+def _result(
+    url: str, response: _Response, started: float, content_type: str | None, charset: str | None
+) -> FetchResult:
+    """The FetchResult of a transfer: its body, validators, redirects, kept and raw headers, time taken."""
+    return FetchResult(
+        url=url,
+        final_url=response.final_url,
+        status_code=response.status_code,
+        content_type=content_type,
+        charset=charset,
+        body=response.body,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        not_modified=False,
+        redirects=response.redirects,
+        elapsed_ms=(time.monotonic() - started) * 1000,
+        headers={k: response.headers[k] for k in KEPT_HEADERS if k in response.headers},
+        status_line=response.status_line,
+        # RFC 9110 5.5: field values are octets; latin-1 maps each to one character and back.
+        raw_headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+    )
 
 
 def _read_body(response: httpx.Response, max_bytes: int, deadline: float, sink: BinaryIO | None = None) -> bytes:
