@@ -39,7 +39,6 @@ def enqueue_url(
     depth: int = 0,
     priority: int = 0,
     repoll_schedule: str | None = None,
-    replace_schedule: bool = True,
 ) -> Enqueued:
     """Queue a URL once: a URL already known keeps its row and state (a re-poll schedule given
     for it replaces its own). Raises InvalidURLError."""

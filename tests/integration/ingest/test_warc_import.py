@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.db import engine_for, session_scope
 from shared.store import fetches, frontier
 from tests.helpers.httpserver import Route, serve
+from tests.helpers.pages import store_fetched
 from tests.helpers.warcs import WarcBuilder
 
 T0 = datetime(2024, 5, 3, 12, 0, tzinfo=UTC)
@@ -120,21 +121,7 @@ def test_captures_become_fetches_to_parse_and_reimport_changes_nothing(store_url
 
 def live_fetch(session, url: str, body: bytes) -> tuple[int, int]:
     """A URL fetched live just now and taken through the pipeline (its state `done`)."""
-    url_id = frontier.enqueue_url(session, url).url_id
-    fetch_id, _ = fetches.save_fetch(
-        session,
-        url_id,
-        final_url=url,
-        status_code=200,
-        content_type="text/html",
-        charset="utf-8",
-        etag=None,
-        last_modified=None,
-        headers={},
-        body=body,
-    )
-    frontier.advance(session, url_id, "queued", "done", last_fetch_id=fetch_id)
-    return url_id, fetch_id
+    return store_fetched(session, url, body, state="done")
 
 
 def test_a_stored_url_gets_a_capture_only_when_it_differs_and_is_newer(store_url, tmp_path):

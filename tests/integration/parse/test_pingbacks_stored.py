@@ -12,7 +12,8 @@ from services.parse.stages import parse_page
 from shared import models
 from shared.db import session_scope
 from shared.records import ArticleRecord
-from shared.store import articles, fetches, frontier
+from shared.store import articles
+from tests.helpers.pages import store_fetched
 
 PAGE = Path(__file__).parents[2] / "fixtures" / "comments_real" / "wp_html5_walker_jetpack.html"
 URL = "https://coastlinenotes.example/2023/05/14/harbour-ferry-timetable/"
@@ -20,21 +21,7 @@ URL = "https://coastlinenotes.example/2023/05/14/harbour-ferry-timetable/"
 
 def store_fetched_page() -> int:
     with session_scope() as session:
-        url_id = frontier.enqueue_url(session, URL).url_id
-        fetch_id, _ = fetches.save_fetch(
-            session,
-            url_id,
-            final_url=URL,
-            status_code=200,
-            content_type="text/html",
-            charset="utf-8",
-            etag=None,
-            last_modified=None,
-            headers={},
-            body=PAGE.read_bytes(),
-        )
-        frontier.advance(session, url_id, "queued", "fetched", last_fetch_id=fetch_id)
-    return url_id
+        return store_fetched(session, URL, PAGE.read_bytes())[0]
 
 
 def test_pingbacks_kept_in_the_record_not_as_comments(embedded):
