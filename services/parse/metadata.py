@@ -23,10 +23,10 @@ from shared.language import normalize_language
 _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
 # A trailing piece after a separator ("Headline | Site", "Headline - Site", "Headline-Section|Site",
 # "Headline * Site"), and a leading "Site: " piece.
-_SITE_SUFFIX = re.compile(r"(?:\s+(?:[|–—·•»*:-]|::)\s+|\s*[|ㅣ：]\s*|(?<=\S)-(?=[^\s-]+$))([^|–—·•»*ㅣ：]{1,60})$")
+_SITE_SUFFIX = re.compile(r"(?:\s+(?:[|–—·•»*:-]|::)\s+|\s*[|ㅣ：]\s*)([^|–—·•»*ㅣ：]{1,60})$")
 _SITE_PREFIX = re.compile(r"^([^|–—·•»]{1,60})\s+(?:[|–—·•»:-]|::)\s+")
 _DATE_PIECE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_SEPARATOR_START = re.compile(r"^\s*(?:[|–—·•»*:]|::|\s-|-(?=\S+$))")
+_SEPARATOR_START = re.compile(r"^\s*(?:[|–—·•»*:]|::|\s-)")
 _KICKER_END = re.compile(r"(?:[:|–—·•»]|\s-)\s*$")
 _BYLINE_SELECTOR = (
     "[rel~=author], .byline [itemprop~=name], [data-component*=byline], [class*=contributor], .signature,"
