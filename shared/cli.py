@@ -489,7 +489,8 @@ def _print_view(view: dict[str, Any]) -> None:
         first_line = c["text"].splitlines()[0] if c["text"] else ""
         print(f"  {indent}- {c['author']}: {first_line[:90]}{flags} ({c['source']})")
     for s in view["comment_sources"]:
-        state = s["status"] + (f": {s['reason']}" if s["reason"] else "")
+        state = s["status"] + (f": {s['reason']}" if s["reason"] and s["reason"] != s["status"] else "")
+        state += f" ({s['detail']})" if s.get("detail") else ""
         counted = f", {s['comments']} comments" if s["comments"] is not None else ""
         print(f"  comment source {s['provider']} {s['thread']}: {state}{counted}")
 
