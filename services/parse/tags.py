@@ -117,7 +117,17 @@ def visible_tags(scope: HtmlElement, marks: str | None = None) -> list[str]:
         links = links or _shown(a for a in _CLASSED_LINKS(scope) if _tag_classed(a))
     else:
         links = _shown(select(scope, "a[rel~=tag]"))
-    return clean_tags(element_text(a) for a in links)
+    return clean_tags(_tag_text(a) for a in links)
+
+
+def _tag_text(link: HtmlElement) -> str:
+    """A tag link's text without a count badge in its own element ("Brexit<span>12</span>")."""
+    text = element_text(link)
+    for badge in link.iterdescendants():
+        count = (badge.text or "").strip()
+        if count.isdigit() and text.endswith(count) and len(badge) == 0:
+            text = text[: -len(count)]
+    return text
 
 
 def _tag_classed(link: HtmlElement) -> bool:

@@ -1,0 +1,145 @@
+"""Patterns seen on real publisher pages, each on a minimal page: titles, authors, credits, body furniture."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.parse.article import parse_article
+from services.parse.captions import clean_credit, split_credit
+
+BODY = "".join(
+    f"<p>Paragraph {i} of the report, long enough to be read as article text by anyone.</p>" for i in range(8)
+)
+
+
+def parse(head: str, body: str = "", url: str = "https://news.example/2024/05/story") -> dict:
+    page = f"<html><head>{head}</head><body><article>{body}{BODY}</article></body></html>"
+    return parse_article(page.encode(), url).to_dict()
+
+
+def ld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", **data})}</script>'
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "title"),
+    [
+        # A kicker glued to the headline in JSON-LD and <h1>; og:title has the headline alone.
+        (
+            '<meta property="og:title" content="Judy Lybke, ganz und gar nicht eigenartig">'
+            + ld({"headline": "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig"}),
+            "<h1>Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig</h1>",
+            "Judy Lybke, ganz und gar nicht eigenartig",
+        ),
+        # Site, section and date pieces after the headline.
+        (
+            '<meta property="og:title" content="Ukrainische Gegenoffensive: Ziele, Chancen, Risiken | DW | 28.04.2023">'
+            '<meta property="og:site_name" content="DW">',
+            "",
+            "Ukrainische Gegenoffensive: Ziele, Chancen, Risiken",
+        ),
+        # HTML entities left in JSON-LD; a compound word is not a site suffix.
+        (
+            ld({"headline": "Raab neue Chefin von Migrations-Thinktank &amp; Beirat"}),
+            "",
+            "Raab neue Chefin von Migrations-Thinktank & Beirat",
+        ),
+        # A headline cut with an ellipsis is completed from a longer declaration.
+        (
+            '<meta property="og:title" content="Trump plant einen neuen Helikopterlandeplatz…">'
+            + ld({"headline": "Trump plant einen neuen Helikopterlandeplatz beim Weissen Haus"}),
+            "",
+            "Trump plant einen neuen Helikopterlandeplatz beim Weissen Haus",
+        ),
+    ],
+)
+def test_titles(head: str, body: str, title: str) -> None:
+    assert parse(head, body)["title"] == title
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "authors"),
+    [
+        (
+            ld({"author": [{"@type": "Person", "givenName": "Anna Giulia", "familyName": "Fink"}]}),
+            "",
+            ["Anna Giulia Fink"],
+        ),
+        (
+            ld({"author": [{"@type": "Person", "name": "Paula Steiger"}, {"@type": "Organization", "name": "SDA"}]}),
+            "",
+            ["Paula Steiger", "SDA"],
+        ),
+        # The site's own name as author gives way to the person the byline names.
+        (
+            ld({"author": {"@type": "Organization", "name": "STERN.de"}})
+            + '<meta property="og:site_name" content="STERN.de">',
+            '<div class="authors"><span>capital</span><ul><li>von</li><li>Jemima Kelly</li></ul></div>',
+            ["Jemima Kelly"],
+        ),
+        ('<meta name="dc.creator" content="Brazil, Rachel">', "", ["Rachel Brazil"]),
+        ('<meta name="articleAuthor" content="Anadolu Ajansı">', "", ["Anadolu Ajansı"]),
+        (
+            '<meta name="author" content="Mark Sigetty"><meta name="author" content="(Image: Getty Images)">',
+            "",
+            ["Mark Sigetty"],
+        ),
+        (ld({"author": {"@type": "Person", "name": "신현주 기자"}}), "", ["신현주"]),
+    ],
+)
+def test_authors(head: str, body: str, authors: list[str]) -> None:
+    assert parse(head, body)["authors"] == authors
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        (
+            "Ein Meteorit liegt in Elmshorn © NDR Foto: Phillip Eggers",
+            ("Ein Meteorit liegt in Elmshorn", "NDR Foto: Phillip Eggers"),
+        ),
+        (
+            "More than 3,000 court documents have been released. (AP)",
+            ("More than 3,000 court documents have been released.", "AP"),
+        ),
+        (
+            "Fahmi Fadzil speaking in Shah Alam. — Picture by Yusof Mat Isa",
+            ("Fahmi Fadzil speaking in Shah Alam.", "Yusof Mat Isa"),
+        ),
+        ("국회에서 인사하고 있다. 뉴시스", ("국회에서 인사하고 있다.", "뉴시스")),
+        ("Rejoice Ndlovu. Isithombe: Sithunyelwe", ("Rejoice Ndlovu.", "Sithunyelwe")),
+        (
+            "US-Seemann beobachtet die Marinera. (Archivbild)",
+            ("US-Seemann beobachtet die Marinera. (Archivbild)", None),
+        ),
+    ],
+)
+def test_split_credit(caption: str, expected: tuple) -> None:
+    assert split_credit(caption) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "credit"),
+    [
+        ("© DPA Images | Christoph Soeder", "DPA Images; Christoph Soeder"),
+        ("Foto: Urs Flueeler (Keystone)", "Urs Flueeler (Keystone)"),
+        ("(Image: Getty Images/Cultura RF)", "Getty Images/Cultura RF"),
+        ("Copyright", None),
+    ],
+)
+def test_clean_credit(raw: str, credit: str | None) -> None:
+    assert clean_credit(raw) == credit
+
+
+def test_teasers_and_captions_are_not_body_text() -> None:
+    body = (
+        '<figure><img src="/a.jpg" width="800"><figcaption>Feuerwehrleute am Brandort.</figcaption></figure>'
+        '<p>Read more: <a href="/other">Another story about the fire brigade and its budget</a></p>'
+        '<p>US-Politik: <a href="/blog">Alle Entwicklungen im Newsblog</a></p>'
+    )
+    record = parse("", body)
+    assert record["body_paragraphs"] == [
+        f"Paragraph {i} of the report, long enough to be read as article text by anyone." for i in range(8)
+    ]
