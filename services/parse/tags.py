@@ -4,8 +4,10 @@ Sources: the visible tag list (`rel=tag`, tag/topic/keyword containers, a "Tags:
 `article:tag` meta, keyword meta and JSON-LD `keywords`. A site often shows only the first few of its
 tags, or declares a list in one place that another place extends (the section added to the keywords),
 so where one source's tags are all in another, longer one, the longer one is the page's list.
-Every source is cleaned of what CMSs put beside the topics: ids, host names, layout flags,
-"Category: " prefixes and counters.
+Where no list is shown and the declared ones disagree, a keyword list that no link on the page names
+gives way to one whose tags are all links. Every source is cleaned of what CMSs put beside the topics: ids,
+host names, layout flags, "Category: " prefixes, counters, controls ("Themen bearbeiten") and keywords
+seeded from the URL slug.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ _COUNTER = re.compile(r"^\(\d+\)\s*|\s*\(\d+\)$|^#\s+")
 # Layout and paywall flags that CMSs put among the keywords: "_commerce", "splitscreenimageleftinset".
 _LAYOUT_FLAG = re.compile(r"^_|^[a-z]+(?:inset|left|right|small|large)$|^paywall\b|^comments?-(?:enabled|disabled)$")
 _MAX_TAG_CHARS = 80
+# A control among the tag links ("Themen bearbeiten", "Show all topics", "+ 3 more"), not a topic.
+_CONTROL = re.compile(
+    r"^(?:(?:show|see|view|load)\s+(?:more|all)\b.*|(?:edit|manage|follow)\s+(?:tags?|topics?)|\+\s*\d+(?:\s+\w+)?"
+    r"|(?:themen|tags|schlagw(?:ö|oe)rter)\s+(?:bearbeiten|verwalten|folgen)|(?:mehr|alle)\s+(?:themen|tags)(?:\s+anzeigen)?"
+    r"|(?:voir|afficher)\s+(?:plus|tous|tout)\b.*|(?:ver|mostrar)\s+(?:más|todos)\b.*)$",
+    re.IGNORECASE,
+)
 # A labelled tag list is a small block: climbing further would reach the page's other links.
 _MAX_LABELLED_BLOCK_CHARS = 1500
 
@@ -75,10 +84,14 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
     """
     shown = visible_tags(scope, marks)
     routing = _routing_words(url)
+    slug = _slug_words(url)
     declared = (
         lambda: _without(routing, clean_tags(_split(structured.meta.get("article:tag", [])))),
         lambda: _without(
-            routing, clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or []))
+            routing,
+            _without_slug(
+                slug, clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or []))
+            ),
         ),
         lambda: _without(routing, clean_tags(_split(ld_list(structured.article.get("keywords"))))),
         # The labelled list may sit beside the article element rather than inside it.
@@ -90,7 +103,41 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
             tags for tags in (source() for source in declared[:3]) if len(tags) > len(shown) and _holds(tags, shown)
         )
         return next(longer, shown)
-    return next((tags for tags in (source() for source in declared) if tags), [])
+    lists = [tags for tags in (source() for source in declared[:3]) if tags]
+    if len(lists) > 1:
+        return _best_linked(scope.getroottree().getroot(), lists)
+    return lists[0] if lists else declared[3]()
+
+
+def _best_linked(root: HtmlElement, lists: list[list[str]]) -> list[str]:
+    """The first declared list, unless no link on the page names any of its tags while another list's tags
+    are all the page's links.
+
+    A page's topics are usually also its topic links ("/haberleri/tefecilik"); an SEO keyword list of
+    phrases no link names ("Pos tefeciliği soruşturması") is not the page's topic list.
+    """
+    linked = {normalize_space(a.text_content()).casefold() for a in root.iter("a")}
+    shares = [sum(t.casefold() in linked for t in tags) / len(tags) for tags in lists]
+    if shares[0] == 0:
+        return next((tags for tags, share in zip(lists, shares, strict=True) if share == 1 and len(tags) > 1), lists[0])
+    return lists[0]
+
+
+def _slug_words(url: str) -> str:
+    """The URL slug's words squashed, without a trailing id ("zweite-drogenrazzia-in-palma-115221903")."""
+    slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return _squash(re.sub(r"[-_]?\d{5,}$", "", slug))
+
+
+def _without_slug(slug: str, tags: list[str]) -> list[str]:
+    """A keyword list without leading entries that are the URL slug cut into pieces: CMSs seed keywords
+    from the slug ("zweite, drogenrazzia, in, palma, innerhalb 48 stunden, Polizei, ...")."""
+    joined = ""
+    for i, tag in enumerate(tags):
+        joined += _squash(tag)
+        if not joined or not slug.startswith(joined):
+            return tags[i:] if i >= 2 and len(joined) - len(_squash(tag)) >= 12 else tags
+    return tags
 
 
 def _routing_words(url: str) -> frozenset[str]:
@@ -137,8 +184,16 @@ def _tag_classed(link: HtmlElement) -> bool:
 
 
 def _shown(links: Iterable[HtmlElement]) -> list[HtmlElement]:
-    """Tag links of the article: not the site's category links, navigation, footers or comments."""
-    return [a for a in links if "category" not in (a.get("rel") or "") and not in_boilerplate(a) and not in_comments(a)]
+    """Tag links of the article: not the site's category links (`rel=category`, a WordPress `/category/` URL),
+    navigation, footers or comments."""
+    return [
+        a
+        for a in links
+        if "category" not in (a.get("rel") or "")
+        and "/category/" not in (a.get("href") or "")
+        and not in_boilerplate(a)
+        and not in_comments(a)
+    ]
 
 
 def clean_tags(values: Iterable[str]) -> list[str]:
@@ -154,7 +209,7 @@ def clean_tags(values: Iterable[str]) -> list[str]:
 
 
 def _clean_tag(tag: str) -> str | None:
-    if not tag or len(tag) > _MAX_TAG_CHARS or _TAG_LABEL.match(tag):
+    if not tag or len(tag) > _MAX_TAG_CHARS or _TAG_LABEL.match(tag) or _CONTROL.match(tag):
         return None
     tag = _COUNTER.sub("", _TYPE_PREFIX.sub("", tag))
     kept = _KEPT_PREFIX.match(tag)

@@ -67,3 +67,55 @@ def test_labelled_topic_list_beside_the_article() -> None:
     )
     scope = root.find(".//article")
     assert generic_tags(scope, structured, marks) == ["Gazastreifen", "Hamas"]
+
+
+def test_keywords_seeded_from_the_slug_lose_the_slug_pieces() -> None:
+    root, structured, marks = page(
+        "<article><p>Text</p></article>",
+        '<meta name="keywords" content="zweite,drogenrazzia,in,palma,innerhalb 48 stunden,Polizei,Son Gotleu">',
+    )
+    url = "https://news.example/aktuelles/2025/03/12/zweite-drogenrazzia-in-palma-innerhalb-48-stunden-115221903.html"
+    assert generic_tags(root, structured, marks, url) == ["Polizei", "Son Gotleu"]
+
+
+def test_keywords_that_only_share_a_word_with_the_slug_stay() -> None:
+    root, structured, marks = page(
+        "<article><p>Text</p></article>", '<meta name="keywords" content="sars,budget,r4bn,tax dodgers">'
+    )
+    url = "https://news.example/business/2025-05-21-budget-sars-gets-r4bn-to-hire-debt-collectors/"
+    assert generic_tags(root, structured, marks, url) == ["sars", "budget", "r4bn", "tax dodgers"]
+
+
+def test_controls_among_the_tag_links_are_not_tags() -> None:
+    root, structured, marks = page(
+        '<article><p>Text</p><div class="topics"><a href="/t/meloni">Giorgia Meloni</a>'
+        '<a href="/profil/themen/">Themen bearbeiten</a><a href="/t">Show all topics</a><a href="#">+ 3 more</a>'
+        "</div></article>"
+    )
+    assert generic_tags(root, structured, marks) == ["Giorgia Meloni"]
+
+
+def test_a_category_link_marked_as_tag_is_not_a_tag() -> None:
+    root, structured, marks = page(
+        '<article><p>Text</p><footer class="entry-meta"><a href="https://blog.example/category/kultur/" rel="tag">'
+        'Kultur</a></footer><div class="entry-tags"><a href="https://blog.example/tag/tradwives/" rel="tag">'
+        "Tradwives</a></div></article>"
+    )
+    assert generic_tags(root, structured, marks) == ["Tradwives"]
+
+
+def test_a_keyword_list_no_link_names_gives_way_to_the_linked_one() -> None:
+    body = (
+        '<article><p>Text</p><ul class="flex"><li><a href="/haberleri/tefecilik">Tefecilik</a></li>'
+        '<li><a href="/haberleri/sorusturma">Soruşturma</a></li></ul></article>'
+    )
+    head = (
+        '<meta name="keywords" content="Pos tefeciliği soruşturması,MASAK">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H",'
+        ' "keywords": "Tefecilik,Soruşturma"}</script>'
+    )
+    root, structured, marks = page(body, head)
+    assert generic_tags(root, structured, marks) == ["Tefecilik", "Soruşturma"]
+    # The first declared list stays when a link names one of its tags.
+    root, structured, marks = page(body.replace("Soruşturma</a>", "MASAK</a>"), head)
+    assert generic_tags(root, structured, marks) == ["Pos tefeciliği soruşturması", "MASAK"]
