@@ -13,7 +13,7 @@ seeded from the URL slug.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -85,12 +85,18 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
     shown = visible_tags(scope, marks)
     routing = _routing_words(url)
     slug = _slug_words(url)
+    root = scope.getroottree().getroot()
+    categories = _Lazy(lambda: _category_names(root))
     declared = (
         lambda: _without(routing, clean_tags(_split(structured.meta.get("article:tag", [])))),
-        lambda: _without(
-            routing,
-            _without_slug(
-                slug, clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or []))
+        lambda: _without_categories(
+            categories(),
+            _without(
+                routing,
+                _without_slug(
+                    slug,
+                    clean_tags(_split(structured.meta.get("news_keywords") or structured.meta.get("keywords") or [])),
+                ),
             ),
         ),
         lambda: _without(routing, clean_tags(_split(ld_list(structured.article.get("keywords"))))),
@@ -107,6 +113,34 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
     if len(lists) > 1:
         return _best_linked(scope.getroottree().getroot(), lists)
     return lists[0] if lists else declared[3]()
+
+
+class _Lazy:
+    """A value computed on first use (the page's category links are read only when a keyword list is)."""
+
+    def __init__(self, make: Callable[[], frozenset[str]]) -> None:
+        self._make, self._value = make, None
+
+    def __call__(self) -> frozenset[str]:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+
+def _category_names(root: HtmlElement) -> frozenset[str]:
+    """Names of the site's category links (`rel=category`, WordPress `/category/` URLs), case-folded."""
+    return frozenset(
+        normalize_space(a.text_content()).casefold()
+        for a in root.iter("a")
+        if "/category/" in (a.get("href") or "") or "category" in (a.get("rel") or "")
+    )
+
+
+def _without_categories(categories: frozenset[str], tags: list[str]) -> list[str]:
+    """A keyword list without the site's category names: SEO plugins write tags and categories into one
+    `keywords` meta, and a category ("Local News", "Msunduzi") is the site's section, not a topic."""
+    kept = [tag for tag in tags if tag.casefold() not in categories]
+    return kept or tags
 
 
 def _best_linked(root: HtmlElement, lists: list[list[str]]) -> list[str]:

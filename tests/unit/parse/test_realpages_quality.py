@@ -29,7 +29,7 @@ MIN_SCORE = {
     "authors": 0.90,
     "date": 0.98,
     "day": 1.0,
-    "tags": 0.845,
+    "tags": 0.85,
     "body": 0.95,
     "captions": 0.885,
     "credits": 0.70,

@@ -119,3 +119,18 @@ def test_a_keyword_list_no_link_names_gives_way_to_the_linked_one() -> None:
     # The first declared list stays when a link names one of its tags.
     root, structured, marks = page(body.replace("Soruşturma</a>", "MASAK</a>"), head)
     assert generic_tags(root, structured, marks) == ["Pos tefeciliği soruşturması", "MASAK"]
+
+
+def test_category_names_leave_a_keyword_list() -> None:
+    root, structured, marks = page(
+        '<nav><a href="https://news.example/category/local-news/">Local News</a>'
+        '<a href="https://news.example/category/msunduzi/">Msunduzi</a></nav><article><p>Text</p></article>',
+        '<meta name="keywords" content="Local News, Msunduzi, eMbali, umzukulu">',
+    )
+    assert generic_tags(root, structured, marks) == ["eMbali", "umzukulu"]
+    # A list of nothing but category names stays as it is.
+    root, structured, marks = page(
+        '<nav><a href="/category/local-news/">Local News</a></nav><article><p>Text</p></article>',
+        '<meta name="keywords" content="Local News">',
+    )
+    assert generic_tags(root, structured, marks) == ["Local News"]
