@@ -26,6 +26,7 @@ _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
 _SITE_SUFFIX = re.compile(r"(?:\s+(?:[|–—·•»*:-]|::)\s+|\s*[|ㅣ：]\s*)([^|–—·•»*ㅣ：]{1,60})$")
 _SITE_PREFIX = re.compile(r"^([^|–—·•»]{1,60})\s+(?:[|–—·•»:-]|::)\s+")
 _DATE_PIECE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_GLUED_SECTION = re.compile(r"^-\w{1,12}$")
 _SEPARATOR_START = re.compile(r"^\s*(?:[|–—·•»*:]|::|\s-)")
 _KICKER_END = re.compile(r"(?:[:|–—·•»]|\s-)\s*$")
 _BYLINE_SELECTOR = (
@@ -204,7 +205,9 @@ def _has_suffix_of(title: str, headline: str) -> bool:
     if len(headline) < 12 or len(title) <= len(headline) or not title.startswith(headline):
         return False
     rest = title[len(headline) :]
-    return bool(_SEPARATOR_START.match(rest)) and len(rest.split()) <= 5
+    # A section glued on with a bare hyphen ("...밀어붙이나"-정치) counts only here, where another title is
+    # the headline without it; elsewhere a bare hyphen joins words ("Migrations-Thinktank").
+    return (bool(_SEPARATOR_START.match(rest)) and len(rest.split()) <= 5) or bool(_GLUED_SECTION.match(rest))
 
 
 def _is_kicker_of(title: str, headline: str) -> bool:

@@ -53,6 +53,19 @@ def ld(data: dict) -> str:
             "",
             "Trump plant einen neuen Helikopterlandeplatz beim Weissen Haus",
         ),
+        # A section glued on with a bare hyphen goes when another title is the headline without it ...
+        (
+            '<meta property="og:title" content="민주당 선호투표제 도입 또다시 불발-정치ㅣ한국일보">'
+            + ld({"headline": "민주당 선호투표제 도입 또다시 불발"}),
+            "",
+            "민주당 선호투표제 도입 또다시 불발",
+        ),
+        # ... and stays part of the headline when none is.
+        (
+            '<meta property="og:title" content="Kämpfe um Donezk-Region">',
+            "",
+            "Kämpfe um Donezk-Region",
+        ),
     ],
 )
 def test_titles(head: str, body: str, title: str) -> None:
