@@ -364,7 +364,8 @@ def _byline_names(scope: HtmlElement, bylines: list[HtmlElement] | None = None) 
 
 def _labelled_names(scope: HtmlElement) -> list[str]:
     """A name after an author label ("<strong>Autorin/Autor</strong> Roman Goncharenko", "Author: Jane Doe"),
-    or a first paragraph that is only a name in bold (small sites put the byline there)."""
+    or an early paragraph that is only a name, or names split by "/", in bold (small sites put the byline
+    there)."""
     for label in scope.iter("strong", "b", "dt", "th", "span"):
         text = element_text(label)
         if not text or len(text) > 30 or not _AUTHOR_LABEL.match(text) or in_comments(label):
@@ -377,8 +378,9 @@ def _labelled_names(scope: HtmlElement) -> list[str]:
     for paragraph in list(scope.iter("p"))[:3]:
         text = element_text(paragraph)
         bold = [element_text(e) for e in paragraph if e.tag in {"strong", "b"}]
-        if text and bold == [text] and _BOLD_NAME.match(text) and len(text) <= 40:
-            return [text]
+        names = re.split(r"\s*/\s*", text) if text and bold == [text] and len(text) <= 80 else []
+        if 0 < len(names) <= 3 and all(_BOLD_NAME.match(name) and len(name) <= 40 for name in names):
+            return names  # "Mathatisi Sebusi/Mohalenyane Phakela": co-authors share the line
     return []
 
 

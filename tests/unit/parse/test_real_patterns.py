@@ -100,6 +100,13 @@ def test_titles(head: str, body: str, title: str) -> None:
             ["Mark Sigetty"],
         ),
         (ld({"author": {"@type": "Person", "name": "신현주 기자"}}), "", ["신현주"]),
+        # Co-authors in a bold paragraph after the standfirst, where the site names only itself.
+        (
+            ld({"author": {"@type": "Organization", "name": "Lesotho Times"}})
+            + '<meta property="og:site_name" content="Lesotho Times">',
+            "<p><em>as communities cry foul</em></p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>",
+            ["Mathatisi Sebusi", "Mohalenyane Phakela"],
+        ),
     ],
 )
 def test_authors(head: str, body: str, authors: list[str]) -> None:

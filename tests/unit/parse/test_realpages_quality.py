@@ -26,7 +26,7 @@ from bench.realpages_score import score
 
 MIN_SCORE = {
     "title": 0.85,
-    "authors": 0.90,
+    "authors": 0.905,
     "date": 0.98,
     "day": 1.0,
     "tags": 0.85,
