@@ -33,6 +33,8 @@ def in_boilerplate(element: HtmlElement) -> bool:
     in_article = False  # a footer inside an <article> is the article's own (tags, credits)
     for node in reversed(chain):  # top-down, so `in_article` means "has an article ancestor"
         tag = node.tag
+        if tag == "body" or tag == "html":
+            continue  # their classes name the page's template ("stackednavigation-site-navigation"), not furniture
         if tag == "nav" or tag == "form":
             return True
         classes = node.get("class") or ""

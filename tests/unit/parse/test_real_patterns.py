@@ -163,3 +163,17 @@ def test_teasers_and_captions_are_not_body_text() -> None:
     assert record["body_paragraphs"] == [
         f"Paragraph {i} of the report, long enough to be read as article text by anyone." for i in range(8)
     ]
+
+
+def test_a_template_class_on_body_does_not_make_the_page_furniture() -> None:
+    page = (
+        '<html><head></head><body class="stackednavigation-site-navigation header-with-link-banner">'
+        '<nav><img src="/logo.svg" alt="Site"></nav><main><h1>Sleeping bags tested</h1>'
+        '<figure><img src="https://cdn.example/bag.jpg" width="800" height="500">'
+        '<figcaption>Bishop Pass 15<span class="caption__credit">Photograph: Scott Gilbertson</span></figcaption>'
+        f"</figure>{BODY}</main></body></html>"
+    )
+    images = parse_article(page.encode(), "https://news.example/story/bags").to_dict()["images"]
+    assert [(i["src"], i["caption"], i["credit"]) for i in images] == [
+        ("https://cdn.example/bag.jpg", "Bishop Pass 15 Photograph: Scott Gilbertson", "Scott Gilbertson")
+    ]

@@ -31,8 +31,8 @@ MIN_SCORE = {
     "day": 1.0,
     "tags": 0.85,
     "body": 0.95,
-    "captions": 0.885,
-    "credits": 0.70,
+    "captions": 0.895,
+    "credits": 0.73,
 }
 MIN_CASES = 127
 # Text read with the wrong codec: UTF-8 bytes shown as Latin-1 ("Ã¼", "â€™") or as replacement characters.
