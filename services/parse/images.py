@@ -222,7 +222,7 @@ def _block_caption(image: HtmlElement, handled: set[HtmlElement]) -> tuple[str |
     text element after the image is the caption, a short second one the credit. Headings and link-only
     elements are teasers for other articles, not captions.
     """
-    node = image.getparent() if image.getparent() is not None and image.getparent().tag == "picture" else image
+    node = _picture_of(image)
     if any(a.tag == "a" for a in node.iterancestors()):
         return None  # an image that links elsewhere is a teaser card's
     found = None
@@ -248,6 +248,15 @@ def _block_caption(image: HtmlElement, handled: set[HtmlElement]) -> tuple[str |
     if credit is None and len(found) > 1 and len(element_text(found[1]).split()) <= _MAX_CREDIT_WORDS:
         credit = clean_credit(element_text(found[1]))
     return caption, credit
+
+
+def _picture_of(image: HtmlElement) -> HtmlElement:
+    """The element that stands for the image in its block: the image, or the `<picture>` around it, past the
+    `<source>` elements an unclosed `<source>` tag wraps it in (`<picture><source><source><img>`)."""
+    node = image
+    while node.getparent() is not None and node.getparent().tag in {"picture", "source"}:
+        node = node.getparent()
+    return node
 
 
 def _images_in(element: HtmlElement) -> int:
@@ -326,8 +335,9 @@ def _image_src(img: HtmlElement, base_url: str) -> str | None:
     srcset = (img.get("srcset") or img.get("data-srcset") or "").strip()
     if srcset:
         return urljoin(base_url, srcset.split(",")[0].split()[0])
-    if img.tag == "img" and img.getparent() is not None and img.getparent().tag == "picture":
-        for source in img.getparent().iter("source"):
+    holder = _picture_of(img)
+    if img.tag == "img" and holder is not img:
+        for source in holder.iter("source"):
             srcset = (source.get("srcset") or source.get("data-srcset") or "").strip()
             if srcset:
                 return urljoin(base_url, srcset.split(",")[0].split()[0])

@@ -177,3 +177,23 @@ def test_a_template_class_on_body_does_not_make_the_page_furniture() -> None:
     assert [(i["src"], i["caption"], i["credit"]) for i in images] == [
         ("https://cdn.example/bag.jpg", "Bishop Pass 15 Photograph: Scott Gilbertson", "Scott Gilbertson")
     ]
+
+
+def test_caption_after_a_picture_whose_source_tags_are_unclosed() -> None:
+    # libxml2 nests each unclosed <source> in the one before, so the <img> sits six levels down.
+    page = (
+        "<html><head></head><body><article><h1>Schubert</h1><div><picture>"
+        + "".join(f"<source media='(min-width: {w}px)' srcset='https://cdn.example/{w}.jpg'>" for w in (1024, 800, 640))
+        + "".join(f"<source media='(max-width: {w}px)' srcset='https://cdn.example/{w}.webp'>" for w in (639, 480))
+        + "<img data-src='https://cdn.example/small.jpg' alt='Uwe Schubert' class='lazyload'></picture>"
+        "<p>Uwe Schubert möchte noch Punkte sammeln. <span>IMAGO/Nico Herbertz</span></p></div>"
+        f"{BODY}</article></body></html>"
+    )
+    images = parse_article(page.encode(), "https://news.example/schubert").to_dict()["images"]
+    assert [(i["src"], i["caption"], i["credit"]) for i in images] == [
+        (
+            "https://cdn.example/small.jpg",
+            "Uwe Schubert möchte noch Punkte sammeln. IMAGO/Nico Herbertz",
+            "IMAGO/Nico Herbertz",
+        )
+    ]
