@@ -81,7 +81,7 @@ def generic_images(
         if img is not None:
             shown = _figure_caption(figure) or _block_caption(figure, handled)
             caption, credit = shown or split_credit(_alt_text(img))
-            found.add(_image_src(img, base_url), caption, credit or _credit_near(figure))
+            found.add(_image_src(img, base_url), caption, credit or _credit_near(figure) or _alt_credit(img))
     loose = _LOOSE_CAPTIONS(scope) if marks is None else classed_with(scope, _CAPTION_FRAGMENTS, marks)
     for block in loose:
         if (
@@ -96,14 +96,16 @@ def generic_images(
         if img is not None and img not in handled:
             handled.update(block.iter())
             handled.add(img)
-            found.add(_image_src(img, base_url), *caption_and_credit(block))
+            caption, credit = caption_and_credit(block)
+            found.add(_image_src(img, base_url), caption, credit or _alt_credit(img))
     for img in scope.iter("img", "amp-img"):
         if img in handled or _too_small(img):
             continue
         src = _image_src(img, base_url)
         if not found.wants(src) or in_comments(img) or in_boilerplate(img):
             continue
-        found.add(src, *(_block_caption(img, handled) or _loose_caption(img)))
+        caption, credit = _block_caption(img, handled) or _loose_caption(img)
+        found.add(src, caption, credit or _alt_credit(img))
     for src, caption, credit in (*_microdata_images(scope, base_url), *_declared_images(structured, base_url)):
         found.declare(src, caption, credit)
     return found.images
@@ -288,6 +290,12 @@ def _credit_near(holder: HtmlElement, exclude: HtmlElement | None = None) -> str
     ]
     credits = [c for c in (clean_credit(element_text(e)) for e in parts) if c]
     return "; ".join(dict.fromkeys(credits)) or None
+
+
+def _alt_credit(img: HtmlElement) -> str | None:
+    """The credit an image's alt text ends with ("... (Photo: Gallo Images / Sharon Seretlo)"), for an image
+    whose shown caption names none."""
+    return split_credit(_alt_text(img))[1]
 
 
 def _alt_text(img: HtmlElement) -> str | None:

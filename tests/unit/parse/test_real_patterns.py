@@ -197,3 +197,16 @@ def test_caption_after_a_picture_whose_source_tags_are_unclosed() -> None:
             "IMAGO/Nico Herbertz",
         )
     ]
+
+
+def test_a_credit_at_the_end_of_the_alt_text_when_the_caption_names_none() -> None:
+    page = (
+        "<html><head></head><body><article><h1>Permits</h1><figure>"
+        "<img src='https://cdn.example/market.jpg' alt='Xolelwa Ndobe at Noord Street Market."
+        " (Photo: Gallo Images / Sharon Seretlo)'><figcaption>Informal traders in the inner city</figcaption>"
+        f"</figure>{BODY}</article></body></html>"
+    )
+    images = parse_article(page.encode(), "https://news.example/permits").to_dict()["images"]
+    assert [(i["caption"], i["credit"]) for i in images] == [
+        ("Informal traders in the inner city", "Gallo Images / Sharon Seretlo")
+    ]

@@ -32,7 +32,7 @@ MIN_SCORE = {
     "tags": 0.85,
     "body": 0.95,
     "captions": 0.895,
-    "credits": 0.76,
+    "credits": 0.77,
 }
 MIN_CASES = 127
 # Text read with the wrong codec: UTF-8 bytes shown as Latin-1 ("Ã¼", "â€™") or as replacement characters.
