@@ -25,6 +25,7 @@ _TITLE_PIECES = re.compile(r"\s+(?:[|–—·•»:-]|::)\s+")
 # "Headline * Site"), and a leading "Site: " piece.
 _SITE_SUFFIX = re.compile(r"(?:\s+(?:[|–—·•»*:-]|::)\s+|\s*[|ㅣ：]\s*)([^|–—·•»*ㅣ：]{1,60})$")
 _SITE_PREFIX = re.compile(r"^([^|–—·•»]{1,60})\s+(?:[|–—·•»:-]|::)\s+")
+_STRAIGHT_QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
 _DATE_PIECE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _GLUED_SECTION = re.compile(r"^-\w{1,12}$")
 _SEPARATOR_START = re.compile(r"^\s*(?:[|–—·•»*:]|::|\s-)")
@@ -95,7 +96,8 @@ def find_title(
 
     The declared titles go first (`og:title`, the JSON-LD `headline`, `twitter:title`; on real pages they
     name the headline more often than the first visible `<h1>`, which can be a section or teaser heading),
-    then the `<h1>` and `<title>`. Each loses the pieces that name the site ("| DW |
+    then the `<h1>` and `<title>`; where `og:title` only copies the `<title>` and the JSON-LD headline
+    differs, the headline goes first. Each loses the pieces that name the site ("| DW |
     28.04.2023"); a kicker ("Neue Leipziger Schule: Judy Lybke, ...") goes when another declared title is
     the same headline without it, and a headline cut with an ellipsis is completed from a longer one.
     """
@@ -104,14 +106,24 @@ def find_title(
         if title:
             return title
     site = _SiteNames.of(structured, url)
-    declared = [
-        clean_or_none(structured.first_meta("og:title")),
-        ld_text(structured.article.get("headline")),
-        clean_or_none(structured.first_meta("twitter:title")),
-    ]
-    declared = [site.strip(d) for d in declared if d]
-    heading = _visible_headline(root, scope, site, _document_title(root))
-    fallback = [site.strip(t) for t in (heading, _document_title(root)) if t]
+    og, headline, social = (
+        site.strip(d) if d else None
+        for d in (
+            clean_or_none(structured.first_meta("og:title")),
+            ld_text(structured.article.get("headline")),
+            clean_or_none(structured.first_meta("twitter:title")),
+        )
+    )
+    document = _document_title(root)
+    page_title = site.strip(document) if document else None
+    heading = _visible_headline(root, scope, site, document)
+    heading = site.strip(heading) if heading else None
+    if og and headline and page_title and _fold(og) == _fold(page_title) != _fold(headline):
+        # og:title copies the <title>, the headline written for search engines; a JSON-LD headline that
+        # differs from it was written apart, for the article.
+        og, headline = headline, og
+    declared = [d for d in (og, headline, social) if d]
+    fallback = [t for t in (heading, page_title) if t]
     candidates = [c for c in (*declared, *fallback) if c]
     if not candidates:
         return None
@@ -192,6 +204,11 @@ def _visible_headline(
         if first is None and element.tag == "h1":
             first = text
     return first
+
+
+def _fold(title: str) -> str:
+    """A title folded for comparison: case, quote style and trailing dots do not count."""
+    return title.translate(_STRAIGHT_QUOTES).casefold().rstrip(". \u2026")
 
 
 def _completes(title: str, other: str) -> bool:

@@ -60,6 +60,24 @@ def ld(data: dict) -> str:
             "",
             "민주당 선호투표제 도입 또다시 불발",
         ),
+        # og:title copies the <title> (the search headline): the JSON-LD headline, written apart, wins ...
+        (
+            "<title>Annalena Baerbock: Jetzt Top-Job in New York | Abendblatt</title>"
+            '<meta property="og:title" content="Annalena Baerbock: Jetzt Top-Job in New York">'
+            '<meta property="og:site_name" content="Abendblatt">'
+            + ld({"headline": "Baerbock zur UN: Nur eine Etappe zum nächsten Karriereschritt?"}),
+            "",
+            "Baerbock zur UN: Nur eine Etappe zum nächsten Karriereschritt?",
+        ),
+        # ... while an og:title written apart from the <title> stays first.
+        (
+            "<title>Baerbock zur UN: Nur eine Etappe | Abendblatt</title>"
+            '<meta property="og:title" content="Annalena Baerbock: Jetzt Top-Job in New York">'
+            '<meta property="og:site_name" content="Abendblatt">'
+            + ld({"headline": "Baerbock zur UN: Nur eine Etappe"}),
+            "",
+            "Annalena Baerbock: Jetzt Top-Job in New York",
+        ),
         # ... and stays part of the headline when none is.
         (
             '<meta property="og:title" content="Kämpfe um Donezk-Region">',
