@@ -16,7 +16,16 @@ from kombu import Queue
 from shared.config import get_settings
 from shared.conflicts import retry_write_conflicts
 from shared.db import session_scope
-from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, URL_STAGES, Handler, StageResult, classify, record_failure
+from shared.pipeline import (
+    QUEUES_BY_SERVICE,
+    ROUTES,
+    STAMP_HEADER,
+    URL_STAGES,
+    Handler,
+    StageResult,
+    classify,
+    record_failure,
+)
 from shared.store import frontier
 
 log = logging.getLogger("newsflow.tasks")
@@ -194,6 +203,14 @@ def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:
     elapsed_ms = round((time.perf_counter() - clock.started) * 1000, 1)
     extra = {"url": clock.url, "outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields}
     log.log(level, "task %s", outcome, extra=extra)
+
+
+@signals.before_task_publish.connect
+def _stamp_publish_time(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Stamp every message with its publish time (a retry's too): the sweep compares the oldest queued
+    message's stamp with the items' dispatch stamps, so that it never re-publishes a waiting message."""
+    if headers is not None:
+        headers[STAMP_HEADER] = time.time()
 
 
 @signals.worker_ready.connect
