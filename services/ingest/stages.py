@@ -86,6 +86,7 @@ def fetch_url(url_id: int) -> StageResult:
             elapsed_ms=result.elapsed_ms,
             status_line=result.status_line,
             http_headers=result.raw_headers,
+            keep=get_settings().fetch_bodies_keep,
         )
         validators = {"etag": result.etag, "last_modified": result.last_modified}
         if stored is Outcome.UNCHANGED and fetch_id == row.last_fetch_id and row.article_id is not None:
