@@ -289,7 +289,7 @@ def run_stack(
     run from the checkout `code` (another one than this: the code before a change, same run)."""
     concurrency = parse_layout(layout)
     name = f"stack_c{layout}" + ("" if code == REPO else "@before")
-    db_url = new_database(servers, f"bench_{name}_{int(time.time())}")
+    db_url = new_database(servers, f"bench_{name.replace('@', '_')}_{int(time.time())}")
     broker, state = servers.redis.url(0), servers.redis.url(1)
     redis_lib.Redis.from_url(servers.redis.url(0)).flushall()
     env = base_env(db_url, broker, state)
