@@ -13,6 +13,7 @@ import redis
 from celery import Celery, Task, signals
 from kombu import Queue
 
+from shared.broker import TRANSPORT
 from shared.config import get_settings
 from shared.conflicts import retry_write_conflicts
 from shared.db import session_scope
@@ -62,6 +63,8 @@ def make_app() -> Celery:
         task_time_limit=max(settings.task_time_limit, settings.task_soft_time_limit + 1),
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        # Plain Redis gets the transport with the lighter acknowledgement bookkeeping (shared/broker.py).
+        broker_transport=TRANSPORT if settings.broker_url.startswith("redis://") else None,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule={
