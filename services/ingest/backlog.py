@@ -91,7 +91,7 @@ def observe(client: redis.Redis, stale: float, now: float | None = None) -> dict
     """Note how far each URL stage's queue has drained now, and return per queue the drain point seen
     by the newest observation at least `stale` seconds old (None: no such observation yet). Older
     observations are dropped. Two round trips, whatever the queues hold."""
-    queues = sorted({q for stage in URL_STAGES for q in stage_queues(stage)})
+    queues = sorted({ROUTES["feed"].queue, *(q for stage in URL_STAGES for q in stage_queues(stage))})
     looked_at = time.time() if now is None else now
     reads = client.pipeline(transaction=False)
     for queue in queues:
@@ -124,15 +124,20 @@ def observe(client: redis.Redis, stale: float, now: float | None = None) -> dict
     return found
 
 
+def queue_cutoff(drained: Mapping[str, float | None], queues: tuple[str, ...], stale: float) -> datetime | None:
+    """The dispatch stamp before which an item's message, waiting in any of `queues`, can no longer be
+    queued (None: none can be known yet), from the queues' drain points of `observe`."""
+    points = [drained.get(q) for q in queues]
+    if not points or any(p is None for p in points):
+        return None
+    return datetime.fromtimestamp(min(p for p in points if p is not None), UTC) - timedelta(seconds=stale)
+
+
 def dispatch_cutoffs(drained: Mapping[str, float | None], stale: float) -> dict[str, datetime | None]:
-    """Per URL stage, the `dispatched_at` before which an item's message can no longer be queued
-    (None: none can be known yet), from the queues' drain points of `observe`."""
-    cutoffs: dict[str, datetime | None] = {}
-    for stage in URL_STAGES:
-        points = [drained.get(q) for q in stage_queues(stage)]
-        if any(p is None for p in points):
-            cutoffs[stage] = None
-            continue
-        point = min(p for p in points if p is not None)
-        cutoffs[stage] = datetime.fromtimestamp(point, UTC) - timedelta(seconds=stale)
-    return cutoffs
+    """Per URL stage, the `dispatched_at` before which an item's message can no longer be queued."""
+    return {stage: queue_cutoff(drained, stage_queues(stage), stale) for stage in URL_STAGES}
+
+
+def feed_cutoff(drained: Mapping[str, float | None], stale: float) -> datetime | None:
+    """The same for feed polls (their queue also carries `ingest.dispatch` batches)."""
+    return queue_cutoff(drained, (ROUTES["feed"].queue,), stale)

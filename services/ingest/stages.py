@@ -283,10 +283,16 @@ def schedule_repolls(_: int = 0) -> StageResult:
 
 
 def schedule_feeds(_: int = 0) -> StageResult:
-    """Hand every feed that is due to a poll task; the due time lives in the database."""
+    """Hand every feed that is due to a poll task; the due time lives in the database. A poll handed on
+    before is handed on again only once its message can no longer be waiting (as the sweep decides)."""
 
     def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
-        due = feeds.due_feeds(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+        stale = settings.sweep_stale_seconds
+        client = backlog.broker_redis()
+        cutoff = None if client is None else backlog.feed_cutoff(backlog.observe(client, stale), stale)
+        due = feeds.due_feeds(
+            session, stale_after=timedelta(seconds=stale), cutoff=cutoff, ask_broker=client is not None
+        )
         feeds.mark_feeds_dispatched(session, due)
         return [("feed", feed_id) for feed_id in due]
 

@@ -19,7 +19,7 @@ from services.ingest import stages
 from shared import celery_app
 from shared.db import session_scope
 from shared.pipeline import ROUTES
-from shared.store import frontier
+from shared.store import feeds, frontier
 from tests.conftest import _clear_process_caches
 from tests.e2e.stack import leased_redis_dbs
 
@@ -110,6 +110,38 @@ def test_backlog_waits_and_lost_messages_come_back_once(store_url: str, broker: 
         assert published == Counter({("fetch", url_id): 1 for url_id in lost})
         assert client.llen("fetch") == WAVE_B + LOST
         assert set(wave_b).isdisjoint(item for _, item in published)
+    finally:
+        app.close()
+        client.close()
+
+
+def schedule_for(app: Celery, seconds: float, published: Counter[tuple[str, int]]) -> None:
+    """Run the feed scheduler every 0.2 s for `seconds`, publishing and counting what it hands on."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for stage, item_id in stages.schedule_feeds().next:
+            published[(stage, item_id)] += 1
+            app.send_task(ROUTES[stage].task, args=[item_id], queue=ROUTES[stage].queue)
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_feed_polls_waiting_in_a_backlog_are_not_handed_on_twice(store_url: str, broker: str) -> None:
+    client = redis_lib.Redis.from_url(broker)
+    app = Celery("backlog-test", broker=broker)
+    published: Counter[tuple[str, int]] = Counter()
+    try:
+        with session_scope(store_url) as session:
+            feed_id = feeds.add_feed(session, "https://example.com/feed.xml").feed_id
+        # Due: handed on once, then its message waits behind a backlog far longer than the stale time.
+        schedule_for(app, STALE * 4, published)
+        assert published == Counter({("feed", feed_id): 1})
+        assert client.llen("feeds") == 1
+        # A worker takes it and dies: the poll is handed on again, once.
+        assert client.rpop("feeds") is not None
+        schedule_for(app, STALE * 4, published)
+        assert published == Counter({("feed", feed_id): 2})
+        assert client.llen("feeds") == 1
     finally:
         app.close()
         client.close()
