@@ -50,6 +50,7 @@ class RunResult:
     postgres: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     machine_busy_pct: float = 0.0
+    redis_by_command: dict[str, float] = field(default_factory=dict)
 
 
 def base_env(database_url: str, broker_url: str, redis_url: str) -> dict[str, str]:
@@ -281,11 +282,14 @@ def parse_layout(spec: str) -> dict[str, tuple[int, str]]:
     return layout
 
 
-def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Path, timeout: float) -> RunResult:
-    """The deployed layout: one Celery worker per service with the layout's processes each, and beat."""
+def run_stack(
+    servers: Servers, site_url: str, n: int, layout: str, workdir: Path, timeout: float, code: Path = REPO
+) -> RunResult:
+    """The deployed layout: one Celery worker per service with the layout's processes each, and beat;
+    run from the checkout `code` (another one than this: the code before a change, same run)."""
     concurrency = parse_layout(layout)
-    name = f"stack_c{layout}"
-    db_url = new_database(servers, f"bench_{name}_{int(time.time())}")
+    name = f"stack_c{layout}" + ("" if code == REPO else "@before")
+    db_url = new_database(servers, f"bench_{name.replace('@', '_')}_{int(time.time())}")
     broker, state = servers.redis.url(0), servers.redis.url(1)
     redis_lib.Redis.from_url(servers.redis.url(0)).flushall()
     env = base_env(db_url, broker, state)
@@ -303,7 +307,7 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
                 f"--concurrency={concurrency[service][0]}",
                 f"--pool={concurrency[service][1]}",
             ],
-            cwd=REPO,
+            cwd=code,
             env=env,
             stdout=(logs / f"worker-{service}.log").open("wb"),
             stderr=subprocess.STDOUT,
@@ -311,7 +315,7 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
         )
     procs["beat"] = subprocess.Popen(
         [sys.executable, "-m", "shared.cli", "beat"],
-        cwd=REPO,
+        cwd=code,
         env=env,
         stdout=(logs / "beat.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -320,7 +324,7 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
     try:
         _wait_workers_ready(logs, timeout=60)
         urls = [f"{site_url}{_path(i)}" for i in range(n)]
-        r0, p0 = servers.redis_stats(), servers.postgres_stats(db_url)
+        r0, p0, c0 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
         pg_cpu0 = servers.postgres_cpu_ms()
         busy0 = psutil.cpu_times()
         with Sampler({k: p.pid for k, p in procs.items()}) as sampler:
@@ -329,7 +333,7 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
             enqueue_all(db_url, urls, publish=True)
             wait_done(db_url, n, timeout, procs)
         cpu1, busy = sampler.cpu_seconds(), _busy_pct(busy0)
-        r1, p1 = servers.redis_stats(), servers.postgres_stats(db_url)
+        r1, p1, c1 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
         pg_cpu1 = servers.postgres_cpu_ms()
         seconds, done, failed, latency, rows = read_outcome(db_url, started, n)
         return RunResult(
@@ -347,6 +351,7 @@ def run_stack(servers: Servers, site_url: str, n: int, layout: str, workdir: Pat
             postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
             rows=rows,
             machine_busy_pct=busy,
+            redis_by_command={k: round((v - c0.get(k, 0.0)) / n, 2) for k, v in c1.items() if v > c0.get(k, 0.0)},
         )
     finally:
         for p in procs.values():
@@ -547,6 +552,15 @@ def report(results: list[RunResult], site_rps: float, n: int) -> str:
             f"| {r.name} | {r.redis['commands']:.1f} | {r.redis['command_ms']:.3f} | {r.redis['cpu_ms']:.2f} | "
             f"{r.postgres['commits']:.1f} | {r.postgres['active_ms']:.2f} | {r.postgres['cpu_ms']:.2f} |"
         )
+    lines += [
+        "",
+        "| run | CPU ms per article, all processes (workers, beat, Postgres, Redis) | Redis calls / article |",
+        "|---|---|---|",
+    ]
+    for r in results:
+        total = sum(r.cpu_ms.values()) + r.postgres.get("cpu_ms", 0.0) + r.redis.get("cpu_ms", 0.0)
+        top = sorted(r.redis_by_command.items(), key=lambda kv: -kv[1])[:8]
+        lines.append(f"| {r.name} | {total:.1f} | {', '.join(f'{k} {v:.1f}' for k, v in top)} |")
     return "\n".join(lines)
 
 
@@ -564,6 +578,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", help="an existing Postgres admin URL instead of a throwaway server")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="another checkout (the code before a change): each layout runs from it first, in the same invocation",
+    )
     parser.add_argument("--baseline-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_worker:
@@ -585,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_baseline(servers, site_url, n, os.cpu_count() or 1, workdir, args.timeout))
             print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
         for c in layouts:
+            if args.compare_with:
+                results.append(run_stack(servers, site_url, n, c, workdir, args.timeout, args.compare_with.resolve()))
+                print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
             results.append(run_stack(servers, site_url, n, c, workdir, args.timeout))
             print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
     finally:

@@ -13,10 +13,20 @@ import redis
 from celery import Celery, Task, signals
 from kombu import Queue
 
+from shared.broker import TRANSPORT
 from shared.config import get_settings
 from shared.conflicts import retry_write_conflicts
 from shared.db import session_scope
-from shared.pipeline import QUEUES_BY_SERVICE, ROUTES, URL_STAGES, Handler, StageResult, classify, record_failure
+from shared.pipeline import (
+    QUEUES_BY_SERVICE,
+    ROUTES,
+    STAMP_HEADER,
+    URL_STAGES,
+    Handler,
+    StageResult,
+    classify,
+    record_failure,
+)
 from shared.store import frontier
 
 log = logging.getLogger("newsflow.tasks")
@@ -53,6 +63,8 @@ def make_app() -> Celery:
         task_time_limit=max(settings.task_time_limit, settings.task_soft_time_limit + 1),
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        # Plain Redis gets the transport with the lighter acknowledgement bookkeeping (shared/broker.py).
+        broker_transport=TRANSPORT if settings.broker_url.startswith("redis://") else None,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule={
@@ -194,6 +206,14 @@ def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:
     elapsed_ms = round((time.perf_counter() - clock.started) * 1000, 1)
     extra = {"url": clock.url, "outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields}
     log.log(level, "task %s", outcome, extra=extra)
+
+
+@signals.before_task_publish.connect
+def _stamp_publish_time(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """Stamp every message with its publish time (a retry's too): the sweep compares the oldest queued
+    message's stamp with the items' dispatch stamps, so that it never re-publishes a waiting message."""
+    if headers is not None:
+        headers[STAMP_HEADER] = time.time()
 
 
 @signals.worker_ready.connect

@@ -372,7 +372,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
         prepare_multiprocess_dir(settings, f"{args.service}-{settings.metrics_port}")  # before prometheus_client
     from shared.celery_app import app
+    from shared.db import ping_only_idle_connections
 
+    ping_only_idle_connections()  # a task meeting a dropped connection is retried (shared/db.py)
     argv = [
         "worker",
         f"--queues={','.join(QUEUES_BY_SERVICE[args.service])}",
@@ -381,6 +383,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         f"--pool={args.pool}",
         "--without-gossip",
         "--without-mingle",
+        # Worker heartbeats are events for monitors (flower); nothing in newsflow reads them, and with
+        # task events off they only cost broker writes every few seconds per worker.
+        "--without-heartbeat",
     ]
     if args.concurrency:
         argv.append(f"--concurrency={args.concurrency}")

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = 5
     fetch_respect_robots: bool = True
     robots_cache_seconds: int = 3600
+    fetch_bodies_keep: int = Field(
+        0, ge=0, description="Fetched bodies kept per URL, newest first (and the one parsed last); 0 keeps all."
+    )
     politeness_delay: float = Field(1.0, description="Seconds between two requests to one host, all workers.")
 
     task_max_attempts: int = Field(5, description="Attempts before a transient failure becomes permanent.")

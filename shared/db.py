@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import get_settings
@@ -28,7 +29,42 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", partial(_ping_if_idle, engine))
+    return engine
+
+
+# How long a pooled connection may sit idle before it is pinged at checkout; 0 pings at every checkout
+# (what pool_pre_ping does). Workers ping only connections idle for IDLE_PING_SECONDS (see
+# ping_only_idle_connections); other processes (API, CLI) keep pinging every time.
+_ping_after_idle = 0.0
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_only_idle_connections(seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping only pooled connections idle for `seconds` (a worker's choice). The ping at every checkout
+    costs a round trip and, on psycopg, a transaction of its own per unit of work: about half the
+    commits per article (BENCHMARKS.md). A connection in steady use that the server dropped (a Postgres
+    restart) then fails its statement instead: StoreUnavailableError, which a task retries, and SQLAlchemy
+    discards the pool's older connections."""
+    global _ping_after_idle
+    _ping_after_idle = seconds
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection at checkout, or only one that sat idle (SQLAlchemy's pessimistic check); a dead one
+    raises DisconnectionError, so the pool replaces it with a fresh connection."""
+    if _ping_after_idle and time.monotonic() - record.info.get("checked_in", 0.0) < _ping_after_idle:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_conn)
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

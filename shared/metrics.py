@@ -101,6 +101,9 @@ COMMENT_CHANGES = Counter(
     "newsflow_comment_changes_total", "Comment changes written to the store: new, edited, deleted.", ["change"]
 )
 REVISIONS = Counter("newsflow_article_revisions_total", "New article revisions found (the text changed).")
+SWEEP_REPUBLISHED = Counter(
+    "newsflow_sweep_republished_total", "Items the sweep published again (their message was lost), by stage.", ["stage"]
+)
 REPOLLS_DUE = Counter("newsflow_repolls_due_total", "Article re-polls that came due and were scheduled.")
 REPOLLS_DONE = Counter(
     "newsflow_repolls_done_total", "Article re-polls done, by whether anything changed.", ["changed"]
@@ -317,6 +320,11 @@ def _provider(provider: str) -> str:
 def record_revision(n: int = 1) -> None:
     """New revisions of an article's text were stored."""
     REVISIONS.inc(n)
+
+
+def record_sweep_republished(stage: str) -> None:
+    """The sweep published an item's `stage` task again: its message could no longer be queued."""
+    SWEEP_REPUBLISHED.labels(stage).inc()
 
 
 def record_repolls_due(n: int) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,6 +35,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# URLs on their way through the pipeline (the states with a stage to run; see shared.store.frontier).
+PENDING_URLS = "state IN ('queued', 'fetched', 'parsed', 'enriched')"
 
 # BIGINT on Postgres, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -98,7 +102,17 @@ class Url(Base):
     """The URL frontier: one row per canonical URL and its state through the pipeline."""
 
     __tablename__ = "urls"
-    __table_args__ = (Index("ix_urls_state_due", "state", "next_due_at"),)
+    __table_args__ = (
+        Index("ix_urls_state_due", "state", "next_due_at"),
+        # The sweep's scan: items on their way, by stage and dispatch stamp (finished URLs stay out).
+        Index(
+            "ix_urls_pending_dispatched",
+            "state",
+            "dispatched_at",
+            postgresql_where=text(PENDING_URLS),
+            sqlite_where=text(PENDING_URLS),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     url: Mapped[str] = mapped_column(Text)

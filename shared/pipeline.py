@@ -52,6 +52,9 @@ ROUTES: dict[str, Route] = {
 }
 QUEUES_BY_SERVICE = {"ingest": ("fetch", "feeds"), "parse": ("parse",), "enrich": ("enrich", "links")}
 URL_STAGES = ("fetch", "parse", "enrich", "links")
+# The message header holding the time a message was published (seconds since the epoch): the sweep reads
+# the oldest queued message's to know which items' messages can no longer be waiting (services/ingest/backlog).
+STAMP_HEADER = "newsflow_published_at"
 # Stages whose item is already done (an article's separate comment sources): a failure leaves the URL
 # alone, and the handler says on the error how many attempts failed in a row (`NewsflowError.attempt`).
 SELF_COUNTED_STAGES = ("comments",)

@@ -120,12 +120,14 @@ def session(store_url: str):
 
 
 def _clear_process_caches() -> None:
+    from services.ingest import backlog
     from services.ingest import stages as ingest_stages
     from shared.config import get_settings
 
     get_settings.cache_clear()
     ingest_stages.fetcher.cache_clear()
     ingest_stages.shared_redis.cache_clear()
+    backlog.broker_redis.cache_clear()
 
 
 @pytest.fixture

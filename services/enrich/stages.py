@@ -40,7 +40,8 @@ _WARM_UP = ArticleRecord(
 
 def enrich_article(url_id: int) -> StageResult:
     """Store the article's language, tags, entities, key phrases and fingerprint, link near-duplicates found
-    among all stored articles; hand the URL to link resolution."""
+    among all stored articles; hand the URL to link resolution. One transaction, as parse_page: read
+    without locks, enrich (CPU only), then lock the row, check it has not moved on, write."""
     settings = get_settings()
     with session_scope() as session:
         row = frontier.get_url(session, url_id)
@@ -50,9 +51,8 @@ def enrich_article(url_id: int) -> StageResult:
         if article is None:
             return StageResult("skipped")
         article_id, record = article.id, ArticleRecord.from_dict(article.record)
-    gazetteer = load_gazetteer(settings.enrich_aliases_path or None)
-    result = enrich_record(record, gazetteer, keywords=settings.enrich_keywords)
-    with session_scope() as session:
+        gazetteer = load_gazetteer(settings.enrich_aliases_path or None)
+        result = enrich_record(record, gazetteer, keywords=settings.enrich_keywords)
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id != article_id:
             return StageResult("skipped")

@@ -70,6 +70,12 @@ def classify_robots_response(
     return ALLOW_ALL, None
 
 
+# With Redis, an entry is also kept in-process this long: a fetch asks twice (allowed, crawl delay) and a
+# site's pages come in runs, so most lookups cost no Redis round trip (four per article before, measured in
+# BENCHMARKS.md); a robots.txt fetched again by another worker reaches this one within this time.
+NEAR_CACHE_SECONDS = 60.0
+
+
 class RobotsCache:
     """Answers "may newsflow fetch this URL?" from robots.txt, fetching each origin's file once per TTL."""
 
@@ -147,25 +153,34 @@ class RobotsCache:
         return parsed
 
     def _get(self, origin: str) -> str | None:
+        with self._lock:
+            cached = self._local.get(origin)
+        if cached is not None and cached[0] >= time.monotonic():
+            return cached[1]
         if self._redis is not None:
             try:
                 value = self._redis.get(KEY_PREFIX + origin)
-                return None if value is None else value.decode("utf-8") if isinstance(value, bytes) else value
             except Exception as exc:  # a Redis outage should not stop fetching; fall back to local
                 log.warning("robots cache falling back to in-process state: reason=redis_error error=%s", exc)
-        with self._lock:
-            cached = self._local.get(origin)
-        if cached is None or cached[0] < time.monotonic():
-            return None
-        return cached[1]
+                return None
+            if value is None:
+                return None
+            entry = value.decode("utf-8") if isinstance(value, bytes) else value
+            self._remember(origin, entry, NEAR_CACHE_SECONDS)
+            return entry
+        return None
 
     def _set(self, origin: str, entry: str, ttl: int) -> None:
         if self._redis is not None:
             try:
                 self._redis.set(KEY_PREFIX + origin, entry.encode("utf-8"), ex=ttl)
+                self._remember(origin, entry, min(ttl, NEAR_CACHE_SECONDS))
                 return
             except Exception as exc:
                 log.warning("robots cache falling back to in-process state: reason=redis_error error=%s", exc)
+        self._remember(origin, entry, ttl)
+
+    def _remember(self, origin: str, entry: str, ttl: float) -> None:
         with self._lock:
             if len(self._local) > 10_000:
                 now = time.monotonic()

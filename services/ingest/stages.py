@@ -17,6 +17,7 @@ from functools import cache
 import redis
 from sqlalchemy.orm import Session
 
+from services.ingest import backlog
 from services.ingest.feeds import FeedEntry, discover_feeds, parse_feed, parse_sitemap
 from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
 from services.ingest.threads import WALKS, fetch_thread
@@ -85,6 +86,7 @@ def fetch_url(url_id: int) -> StageResult:
             elapsed_ms=result.elapsed_ms,
             status_line=result.status_line,
             http_headers=result.raw_headers,
+            keep=get_settings().fetch_bodies_keep,
         )
         validators = {"etag": result.etag, "last_modified": result.last_modified}
         if stored is Outcome.UNCHANGED and fetch_id == row.last_fetch_id and row.article_id is not None:
@@ -251,12 +253,19 @@ def _read_feed(result: FetchResult) -> tuple[str | None, list[FeedEntry]]:
 
 
 def sweep(_: int = 0) -> StageResult:
-    """Re-publish items whose stage should be running but whose message was lost (a crash
-    between commit and publish, a dead worker): the frontier state says which stage."""
+    """Re-publish items whose stage should be running but whose message was lost (a crash between
+    commit and publish, a dead worker, a broker restart): the frontier state says which stage, and what
+    the broker still holds says which messages can no longer be waiting (services/ingest/backlog), so a
+    backlog deeper than the stale time is waited for, not duplicated."""
 
     def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
-        due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+        stale = settings.sweep_stale_seconds
+        client = backlog.broker_redis()
+        cutoffs = None if client is None else backlog.dispatch_cutoffs(backlog.observe(client, stale), stale)
+        due = frontier.due_for_dispatch(session, stale_after=timedelta(seconds=stale), cutoffs=cutoffs)
         frontier.mark_dispatched(session, [url_id for url_id, _ in due])
+        for _, stage in due:
+            metrics.record_sweep_republished(stage)
         return [(stage, url_id) for url_id, stage in due]
 
     return _schedule("sweep", claim)
@@ -274,10 +283,16 @@ def schedule_repolls(_: int = 0) -> StageResult:
 
 
 def schedule_feeds(_: int = 0) -> StageResult:
-    """Hand every feed that is due to a poll task; the due time lives in the database."""
+    """Hand every feed that is due to a poll task; the due time lives in the database. A poll handed on
+    before is handed on again only once its message can no longer be waiting (as the sweep decides)."""
 
     def claim(session: Session, settings: Settings) -> list[tuple[str, int]]:
-        due = feeds.due_feeds(session, stale_after=timedelta(seconds=settings.sweep_stale_seconds))
+        stale = settings.sweep_stale_seconds
+        client = backlog.broker_redis()
+        cutoff = None if client is None else backlog.feed_cutoff(backlog.observe(client, stale), stale)
+        due = feeds.due_feeds(
+            session, stale_after=timedelta(seconds=stale), cutoff=cutoff, ask_broker=client is not None
+        )
         feeds.mark_feeds_dispatched(session, due)
         return [("feed", feed_id) for feed_id in due]
 

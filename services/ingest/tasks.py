@@ -4,7 +4,9 @@ from kombu.exceptions import OperationalError
 
 from services.ingest import stages
 from shared.celery_app import StageTask, app, publish
-from shared.pipeline import ROUTES
+from shared.db import session_scope
+from shared.pipeline import ROUTES, URL_STAGES
+from shared.store import frontier
 
 
 @app.task(name="ingest.fetch_url", base=StageTask, bind=True, stage="fetch")
@@ -56,6 +58,11 @@ def dispatch(self: object, stage: str, item_ids: list[int]) -> int:
     message. Run twice (a redelivery), items are published twice: every stage task is safe twice."""
     if stage not in ROUTES:
         raise ValueError(f"unknown stage {stage!r}")
+    if stage in URL_STAGES:
+        # Stamped again now, just before their own messages go out: the sweep measures how long an
+        # item's message may have been waiting from this stamp (services/ingest/backlog).
+        with session_scope() as session:
+            frontier.mark_dispatched(session, [int(i) for i in item_ids])
     for item_id in item_ids:
         publish(stage, int(item_id))
     return len(item_ids)

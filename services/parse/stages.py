@@ -28,20 +28,22 @@ log = logging.getLogger("newsflow.parse")
 
 
 def parse_page(url_id: int) -> StageResult:
-    """Parse the URL's latest body and store the record; hand the URL to enrich."""
+    """Parse the URL's latest body and store the record; hand the URL to enrich.
+
+    One transaction: read without locks, parse (CPU only, no network, so the open transaction costs
+    nothing but a snapshot), then lock the row, check it has not moved on, write and commit once."""
     with session_scope() as session:
         row = frontier.get_url(session, url_id)
         if row is None or row.state != "fetched" or row.last_fetch_id is None:
             return StageResult("skipped")
         stored = fetches.load_body(session, row.last_fetch_id)
         origin = {"url": row.url, "enqueued_at": row.created_at}
-    if stored is None:
-        return StageResult("skipped")
-    content_type = stored.content_type
-    if content_type and stored.charset:
-        content_type = f"{content_type}; charset={stored.charset}"
-    record = trusted_canonical(parse_article(stored.body, stored.final_url, content_type=content_type))
-    with session_scope() as session:
+        if stored is None:
+            return StageResult("skipped")
+        content_type = stored.content_type
+        if content_type and stored.charset:
+            content_type = f"{content_type}; charset={stored.charset}"
+        record = trusted_canonical(parse_article(stored.body, stored.final_url, content_type=content_type))
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "fetched":
             return StageResult("skipped")
@@ -93,20 +95,19 @@ def parse_comments(url_id: int) -> StageResult:
         article_id, origin = row.article_id, {"url": row.url, "enqueued_at": row.created_at}
         sources = _readable(articles.comment_sources(session, article_id))
         pages = {s.key: comment_fetches.load_comment_round(session, article_id, s.key) for s in sources}
-    found: list[tuple[CommentSource, ThreadComments]] = []
-    failed: list[tuple[CommentSource, ProviderError]] = []
-    for source in sources:
-        if not pages[source.key]:
-            continue
-        try:
-            found.append((source, _read_source(source, pages[source.key])))
-        except ProviderError as exc:
-            log.warning("comment source unreadable", extra={"url": source.url, "reason": exc.reason})
-            failed.append((source, exc))
-    if not found and not failed:
-        return StageResult("skipped", **origin)
-    merged: list[tuple[CommentSource, articles.CommentChanges]] = []
-    with session_scope() as session:
+        found: list[tuple[CommentSource, ThreadComments]] = []
+        failed: list[tuple[CommentSource, ProviderError]] = []
+        for source in sources:
+            if not pages[source.key]:
+                continue
+            try:
+                found.append((source, _read_source(source, pages[source.key])))
+            except ProviderError as exc:
+                log.warning("comment source unreadable", extra={"url": source.url, "reason": exc.reason})
+                failed.append((source, exc))
+        if not found and not failed:
+            return StageResult("skipped", **origin)
+        merged: list[tuple[CommentSource, articles.CommentChanges]] = []
         # The URL row, then the article row: the order parse_page takes them in, so that a page parse
         # and a comments merge of one article at the same moment wait for each other, never deadlock.
         if frontier.get_url(session, url_id, lock=True) is None or not articles.lock_article(session, article_id):

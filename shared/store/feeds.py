@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from shared.models import Feed, utcnow
@@ -67,15 +67,28 @@ def list_feeds(session: Session) -> list[Feed]:
     return list(session.execute(select(Feed).order_by(Feed.id)).scalars())
 
 
-def due_feeds(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[int]:
-    """Ids of feeds due for a poll and not handed to a worker lately."""
+def due_feeds(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    cutoff: datetime | None = None,
+    ask_broker: bool = False,
+    limit: int = 500,
+) -> list[int]:
+    """Ids of feeds due for a poll and not handed to a worker lately: never handed on since their last
+    poll, or handed on more than `stale_after` ago; with `ask_broker`, only before `cutoff` (the time before
+    which a poll message can no longer be waiting in the queue, services/ingest/backlog; None: none)."""
     now = utcnow()
+    before = now - stale_after
+    if ask_broker:
+        before = min(before, cutoff) if cutoff is not None else None
+    handed_on_long_ago = Feed.dispatched_at <= before if before is not None else false()
     stmt = (
         select(Feed.id)
         .where(
             Feed.parked.is_(False),
             Feed.next_check_at <= now,
-            or_(Feed.dispatched_at.is_(None), Feed.dispatched_at <= now - stale_after),
+            or_(Feed.dispatched_at.is_(None), handed_on_long_ago),
         )
         .order_by(Feed.next_check_at)
         .limit(limit)

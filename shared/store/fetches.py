@@ -9,7 +9,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from shared.models import Fetch, Url, utcnow
@@ -71,8 +71,10 @@ def save_fetch(
     elapsed_ms: float | None = None,
     status_line: str | None = None,
     http_headers: Sequence[tuple[str, str]] | None = None,
+    keep: int = 0,
 ) -> tuple[int, Outcome]:
-    """Store a body unless the same one is stored for this URL already (then bump its time)."""
+    """Store a body unless the same one is stored for this URL already (then bump its time). With
+    `keep`, a new body drops the URL's bodies beyond the newest `keep` (see prune_fetches)."""
     fetch = NewFetch(
         url_id,
         final_url,
@@ -91,6 +93,8 @@ def save_fetch(
     digest, body_zlib = compress_body(body, ZLIB_LEVEL)
     new_id = insert_ignore(session, Fetch.__table__, _row(fetch, digest, body_zlib), ["url_id", "content_hash"])
     if new_id is not None:
+        if keep:
+            prune_fetches(session, [url_id], keep)
         return new_id, Outcome.INSERTED
     existing = session.execute(
         select(Fetch.id).where(Fetch.url_id == url_id, Fetch.content_hash == digest)
@@ -101,6 +105,31 @@ def save_fetch(
         .values(last_fetched_at=fetch.fetched_at, etag=etag, last_modified=last_modified, final_url=final_url)
     )
     return existing, Outcome.UNCHANGED
+
+
+def prune_fetches(session: Session, url_ids: Sequence[int], keep: int) -> int:
+    """Delete these URLs' fetched bodies beyond the newest `keep` of each (by last time fetched), in one
+    statement on the (url_id, content_hash) index; never the body a URL's parse reads (its last fetch
+    id). Only raw responses go: articles, their revisions, comments and comment versions are other
+    tables and stay. Returns how many were deleted. A body fetched again later is stored again."""
+    if keep < 1 or not url_ids:
+        return 0
+    ranked = (
+        select(
+            Fetch.id,
+            func.row_number()
+            .over(partition_by=Fetch.url_id, order_by=(Fetch.last_fetched_at.desc(), Fetch.id.desc()))
+            .label("rank"),
+        )
+        .where(Fetch.url_id.in_(url_ids))
+        .subquery()
+    )
+    parsed = select(Url.last_fetch_id).where(Url.id.in_(url_ids), Url.last_fetch_id.is_not(None))
+    stmt = delete(Fetch).where(
+        Fetch.id.in_(select(ranked.c.id).where(ranked.c.rank > keep)),
+        Fetch.id.not_in(parsed),
+    )
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
 # zlib levels, measured on the real-page set (tests/fixtures/realpages, 315 KB per page): level 6

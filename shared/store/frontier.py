@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +18,7 @@ from shared.urls import canonicalize_url, url_hash, url_host
 
 # The stage that works on a URL in each state, and so the task the sweep re-publishes.
 STAGE_FOR_STATE = {"queued": "fetch", "fetched": "parse", "parsed": "enrich", "enriched": "links"}
+PENDING_STATES = tuple(STAGE_FOR_STATE)
 FINAL_STATES = ("done", "failed")
 
 
@@ -297,20 +298,34 @@ def record_redelivery(session: Session, url_id: int, stage: str, reason: str, lo
     return True
 
 
-def due_for_dispatch(session: Session, *, stale_after: timedelta, limit: int = 500) -> list[tuple[int, str]]:
-    """(url id, stage) of items whose stage should run but has not been published lately:
-    a crash between commit and publish, or a lost message (retries are stamped with their due time)."""
+def due_for_dispatch(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    cutoffs: Mapping[str, datetime | None] | None = None,
+    limit: int = 500,
+) -> list[tuple[int, str]]:
+    """(url id, stage) of items whose stage should run but whose message may be lost (a crash between
+    commit and publish, a dead worker, a broker restart), oldest stamp first, at most `limit`.
+
+    With `cutoffs` (per stage, from what the broker still holds: services/ingest/backlog), an item is
+    due when stamped before its stage's cutoff; a stage without one has none due. Without them (no
+    broker to ask: the embedded mode), when stamped more than `stale_after` ago. Retries are stamped
+    with their due time. One range scan per stage on the pending-items index, whatever the backlog."""
     now = utcnow()
-    stmt = (
-        select(Url.id, Url.state)
-        .where(
-            Url.state.in_(list(STAGE_FOR_STATE)),
-            or_(Url.dispatched_at.is_(None), Url.dispatched_at <= now - stale_after),
+    due: list[tuple[int, str]] = []
+    for state, stage in STAGE_FOR_STATE.items():
+        cutoff = now - stale_after if cutoffs is None else cutoffs.get(stage)
+        if cutoff is None or len(due) >= limit:
+            continue
+        stmt = (
+            select(Url.id)
+            .where(Url.state == state, Url.dispatched_at <= cutoff)
+            .order_by(Url.dispatched_at)
+            .limit(limit - len(due))
         )
-        .order_by(Url.priority.desc(), Url.id)
-        .limit(limit)
-    )
-    return [(row.id, STAGE_FOR_STATE[row.state]) for row in session.execute(stmt)]
+        due.extend((url_id, stage) for url_id in session.execute(stmt).scalars())
+    return due
 
 
 def mark_dispatched(session: Session, url_ids: list[int]) -> None:
