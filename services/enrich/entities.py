@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.enrich.aliases import AliasEntry
-from services.enrich.gazetteer import SPACELESS, Gazetteer
+from services.enrich.gazetteer import NOT_GIVEN_NAMES, SPACELESS, Gazetteer
 from services.enrich.tags import tag_key
 
 # A place name followed by one of these is part of a treaty or format name ("Minsk agreements").
@@ -51,6 +51,54 @@ NAME_PARTICLES = frozenset(
 _ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 _ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
+# "Europäische Zentralbank (EZB)": an acronym in parentheses right after a name defines it.
+_DEFINITION = re.compile(r"^\( ([A-ZÄÖÜ][A-ZÄÖÜ&0-9]{1,6}) \)")
+# A definite article (or a preposition fused with one) before an acronym: "the NFL", "der SPD", "del PP".
+DEFINITE_ARTICLES = frozenset(
+    {
+        "the",
+        "der",
+        "die",
+        "des",
+        "dem",
+        "den",
+        "la",
+        "le",
+        "les",
+        "el",
+        "los",
+        "las",
+        "il",
+        "lo",
+        "gli",
+        "l",
+        "het",
+        "del",
+        "della",
+        "dello",
+        "dei",
+        "degli",
+        "du",
+        "au",
+        "aux",
+        "al",
+        "beim",
+        "vom",
+        "zum",
+        "zur",
+        "im",
+        "am",
+    }
+)
+# Legal forms that follow a company's name in lower case ("Barclays plc", "Mediobanca spa").
+_LOWER_LEGAL_FORMS = frozenset(
+    {"plc", "inc", "ltd", "llc", "gmbh", "spa", "s.p.a.", "srl", "s.r.l.", "bv", "nv", "oyj"}
+)
+# German bodies named by their seat: the office word opens the name ("Landratsamt Günzburg", "Amtsgericht Köln").
+_GERMAN_OFFICE_FIRST = ("amt", "gericht", "ministerium", "polizei", "behörde", "kammer", "präsidium")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A compass point before a place written in Han makes another region ("東日本" is eastern Japan, not Japan).
+_COMPASS = frozenset("東西南北")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +148,70 @@ def extract_entities(
     found: dict[str, AliasEntry] = {}
     spellings: dict[str, list[str]] = {}
     mentions: list[str | list[str]] = []  # entity keys in order; a list is an unresolved single word
+    defined: dict[str, AliasEntry] = {}  # acronym -> the name it was defined for
+    confirmed: set[str] = set()  # keys of acronyms read as organisations once ("the NFL", "del PP")
     german = language == "de"
+    defining = None  # the acronym just defined: its mention in the parentheses is no second mention
     for run in runs:
-        for item in _classify_run(run, gazetteer, stop, language, german):
+        if defining is not None and run.before == "(" and [t.text for t in run.tokens] == [defining]:
+            defining = None
+            continue
+        definition = _definition(run, gazetteer, stop, german)
+        defining = definition[0] if definition is not None else None
+        items = [definition[1]] if definition is not None else _classify_run(run, gazetteer, stop, language, german)
+        if definition is not None:
+            defined[definition[0]] = definition[1][0]
+            spellings.setdefault(definition[1][0].key, []).append(definition[0])
+        for item in items:
             if isinstance(item, str):
                 mentions.append([item])
                 continue
             entry, surface = item
+            if surface in defined:
+                entry = defined[surface]
+            elif gazetteer.aliases.lookup(entry.key) is not None or (
+                len(run.tokens) == 1
+                and _ACRONYM.match(surface)
+                and run.before is not None
+                and run.before.casefold() in DEFINITE_ARTICLES
+            ):
+                confirmed.add(entry.key)  # a known acronym, or one read as a name ("the NFL", "del PP")
             found.setdefault(entry.key, entry)
             spellings.setdefault(entry.key, []).append(surface)
             mentions.append(entry.key)
-    return _count(mentions, found, spellings, language)
+    return _count(mentions, found, spellings, language, confirmed | {e.key for e in defined.values()})
+
+
+def _definition(
+    run: _Run, gazetteer: Gazetteer, stop: frozenset[str], german: bool
+) -> tuple[str, tuple[AliasEntry, str]] | None:
+    """(acronym, (entry, surface)) when the run is a name followed by its acronym in parentheses whose
+    letters it holds in order ("Namibian Broadcasting Corporation (NBC)", "Europäische Zentralbank (EZB)"):
+    the name is the one the gazetteer knows, or an organisation."""
+    match = _DEFINITION.match(run.after or "")
+    if match is None or run.is_title:
+        return None
+    acronym = match.group(1)
+    start = 0
+    while start < len(run.tokens) and (
+        run.tokens[start].text.casefold() in stop
+        or _is_cue(run.tokens[start].text, gazetteer)
+        or run.tokens[start].text.casefold() in gazetteer.org_cues
+    ):
+        start += 1
+    words = [t.text for t in run.tokens[start:]]
+    if not words or words[0][:1].casefold() != acronym[0].casefold():
+        return None
+    letters = iter("".join(words).casefold())
+    if not all(ch in letters for ch in acronym.casefold() if ch.isalpha()):
+        return None
+    surface = " ".join(words)
+    entry = gazetteer.known(surface)
+    if entry is None:
+        if len(words) < 2 and not (german and words[0].casefold().endswith(_GERMAN_ORG_ENDINGS)):
+            return None
+        entry = AliasEntry(key=tag_key(surface), name=surface, kind="organisation")
+    return acronym, (entry, surface)
 
 
 def _count(
@@ -118,6 +219,7 @@ def _count(
     found: dict[str, AliasEntry],
     spellings: dict[str, list[str]],
     language: str | None = None,
+    confirmed: frozenset[str] | set[str] = frozenset(),
 ) -> list[EntityMention]:
     """Mentions counted per entity, single words resolved to the people whose surname they are, and the
     spellings of one name merged ("Zentralen Wahlkommission", "Stine Eilertzens", "Stine Ilona Eilertzen")."""
@@ -138,7 +240,7 @@ def _count(
     out = []
     for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
         entry = found[key]
-        if count < 2 and not entry.aliases and _ACRONYM.match(entry.name):
+        if count < 2 and not entry.aliases and _ACRONYM.match(entry.name) and key not in confirmed:
             continue  # an acronym the gazetteer does not know is an organisation only when it recurs
         aliases = tuple(dict.fromkeys(s for s in (*entry.aliases, *spellings[key]) if s != entry.name))
         out.append(EntityMention(key=key, name=entry.name, kind=entry.kind or "topic", count=count, aliases=aliases))
@@ -288,6 +390,9 @@ def _capitalised_runs(sentence: str, is_title: bool, gazetteer: Gazetteer, stop:
         if cap:
             current.append(_Token(text, i == first_word, True))
             continue
+        if current and folded in _LOWER_LEGAL_FORMS:
+            current.append(_Token(text, False, True))  # "Barclays plc"
+            continue
         if current and _inner_connector(tokens, i, gazetteer):
             current.append(_Token(text, False, False))
             continue
@@ -359,6 +464,7 @@ def _classify_run(
             return [org]
     unknown: list[_Token] = []
     cue = run.before is not None and _is_cue(run.before, gazetteer)
+    org_cue = run.before is not None and _is_org_cue(run.before, gazetteer)
     i = 0
     while i < len(tokens):
         match = None
@@ -376,9 +482,9 @@ def _classify_run(
             entry, surface, j = match
             following = tokens[j].text if j < len(tokens) else (run.after or "").split(" ")[0]
             if not (entry.kind == "place" and following.casefold() in NOT_PLACE_AFTER):
-                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
+                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue))
                 out.append((entry, surface))
-            unknown, cue, i = [], False, j
+            unknown, cue, org_cue, i = [], False, False, j
             continue
         token = tokens[i]
         folded = token.text.casefold()
@@ -391,14 +497,22 @@ def _classify_run(
             or (folded in stop and not inner)
         )
         if breaks:
-            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
+            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue))
             unknown = []
             cue = _is_cue(token.text, gazetteer)
+            org_cue = _is_org_cue(token.text, gazetteer)
         else:
             unknown.append(token)
         i += 1
-    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german))
+    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, org_cue))
     return out
+
+
+def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
+    """A word that announces an organisation's name: "Sender", "Konzern", "advocatenkantoor", "newspaper"
+    (compounds by their ending)."""
+    folded = word.casefold()
+    return folded in gazetteer.org_cues or any(len(c) >= 5 and folded.endswith(c) for c in gazetteer.org_cues)
 
 
 def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:
@@ -429,6 +543,17 @@ def _organisation_run(
     while start < len(tokens) and tokens[start].text.casefold() in skip:
         start += 1
     words = [t.text for t in tokens[start:]]
+    # "Hier la Cour de cassation": a name opening with an organisation word starts there, after an article
+    opening = next(
+        (
+            k
+            for k in range(1, len(words) - 1)
+            if words[k].casefold() in gazetteer.org_first and not words[k - 1][:1].isupper()
+        ),
+        None,
+    )
+    if opening is not None and words[0].casefold() not in gazetteer.org_first:
+        words = words[opening:]
     if len(words) < 2 or gazetteer.known(" ".join(words)) is not None:
         return None
     last, first = words[-1].casefold(), words[0].casefold()
@@ -439,7 +564,9 @@ def _organisation_run(
     if (
         head_of
         or last in gazetteer.org_heads
+        or last in gazetteer.legal_forms
         or (german and last.endswith(_GERMAN_ORG_ENDINGS))
+        or (german and len(words) == 2 and first.endswith(_GERMAN_OFFICE_FIRST))
         or first in gazetteer.org_first
     ):
         surface = " ".join(words)
@@ -448,7 +575,13 @@ def _organisation_run(
 
 
 def _unknown_run(
-    tokens: list[_Token], cue: bool, after: str | None, is_title: bool, gazetteer: Gazetteer, german: bool
+    tokens: list[_Token],
+    cue: bool,
+    after: str | None,
+    is_title: bool,
+    gazetteer: Gazetteer,
+    german: bool,
+    org_cue: bool = False,
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
     while tokens and not tokens[-1].cap:
@@ -458,6 +591,9 @@ def _unknown_run(
     words = [t.text for t in tokens]
     if is_title:
         return [w for w in words if w.isalpha()]
+    if org_cue and len(words) <= 4 and not tokens[0].sentence_start and not gazetteer.is_given_name(words[0]):
+        name = " ".join(words)  # "Konzern RWE", "advocatenkantoor DLA Piper", "the newspaper Politiken"
+        return [(AliasEntry(key=tag_key(name), name=name, kind="organisation"), name)]
     if len(words) == 1:
         word = words[0]
         if _ACRONYM.match(word) and word.casefold() not in gazetteer.credit_words:
@@ -467,6 +603,8 @@ def _unknown_run(
         return [word] if word.isalpha() else []
     # a person's name may follow words that are not one ("Bubi Jona Niemiec"): it starts at a given name
     for start in range(len(tokens) - 1):
+        if start > 0 and words[start - 1] in NOT_GIVEN_NAMES:
+            continue  # "San Isidro", "Santa Lucía": a saint or a place, not a person
         person = _person(tokens[start:], cue and start == 0, after, gazetteer, german)
         if person is not None:
             name = " ".join(person)
@@ -494,7 +632,7 @@ _GERMAN_ORG_ENDINGS = (
 def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazetteer, german: bool) -> list[str] | None:
     """The words of a person's name at the start of the run, or None."""
     words = [t.text for t in tokens]
-    if not words[0][:1].isupper() or not (words[0] in gazetteer.first_names or cue or len(words) == len(tokens)):
+    if not words[0][:1].isupper() or not (gazetteer.is_given_name(words[0]) or cue or len(words) == len(tokens)):
         return None
     cut = next(
         (k for k, w in enumerate(words[1:], 1) if w.casefold() in gazetteer.org_heads or _is_cue(w, gazetteer)),
@@ -520,7 +658,7 @@ def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazet
         return None
     follows = (after or "").split(" ")
     speech = len(words) == len(tokens) and (follows[0] in gazetteer.speech_verbs or follows[:2] == [",", "who"])
-    if words[0] in gazetteer.first_names or cue or speech:
+    if gazetteer.is_given_name(words[0]) or cue or speech:
         return words
     return None
 

@@ -90,6 +90,11 @@ class Gazetteer:
     role_suffixes: tuple[str, ...] = ()
     noun_suffixes: tuple[str, ...] = ()
     spaceless_places: dict[str, str] | None = None  # Han/kana/hangul spelling -> canonical name
+    legal_forms: frozenset[str] = frozenset()  # "GmbH", "S.p.A.", "plc": a name ending in one is a company
+
+    def is_given_name(self, word: str) -> bool:
+        """Whether a word is a known given name, also written with other accents ("Andreï", "Andrei")."""
+        return word in self.first_names or fold_accents(word) in self.first_names
 
     def known(self, text: str) -> AliasEntry | None:
         """The canonical entry for a name as written: alias table first, then geographic names."""
@@ -211,6 +216,11 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
     return places, spaceless
 
 
+def fold_accents(word: str) -> str:
+    """A word without its accents and diaereses ("Andreï" -> "Andrei", "José" -> "Jose")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
 def _plain(name: str) -> str:
     """A name without accents and doubled vowels, so that spelling variants meet ("Århus", "Aarhus")."""
     bare = "".join(ch for ch in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(ch))
@@ -253,4 +263,5 @@ def load_gazetteer(aliases_path: str | None = None, min_city_population: int = M
         role_suffixes=tuple(rules["role_suffixes"]),
         noun_suffixes=tuple(rules["noun_suffixes"]),
         spaceless_places=spaceless,
+        legal_forms=frozenset(w.casefold() for w in rules["legal_forms"]),
     )

@@ -1,0 +1,112 @@
+"""Organisations across languages, and the person and place rules for es/fr/nl/it/pt and Japanese text:
+one minimal text per pattern, exact results."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.enrich.entities import extract_entities
+from services.enrich.gazetteer import load_gazetteer
+from services.enrich.tags import normalize_tags
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer()
+
+
+def found(gazetteer, text: str, language: str) -> set[tuple[str, str]]:
+    return {(e.name, e.kind) for e in extract_entities(None, None, [text], gazetteer, language=language)}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # legal forms end a company's name, also in lower case
+        ("en", "Shares in Corvella Foods plc fell sharply.", {("Corvella Foods plc", "organisation")}),
+        ("it", "Le azioni di Trevigiana Tessuti S.p.A. sono salite.", {("Trevigiana Tessuti S.p.A.", "organisation")}),
+        ("de", "Die Nordwind Solar GmbH meldete Insolvenz an.", {("Nordwind Solar GmbH", "organisation")}),
+        ("sv", "Aktien i Fjällkraft Energi AB steg kraftigt.", {("Fjällkraft Energi AB", "organisation")}),
+        # institution head-words, last (German, English) or first (Romance languages, Dutch)
+        ("de", "Der Fall liegt nun beim Landratsamt Günzburg.", {("Landratsamt Günzburg", "organisation")}),
+        ("es", "Ayer la Policía Nacional detuvo a dos hombres.", {("Policía Nacional", "organisation")}),
+        ("fr", "Hier la Banque de France a publié ses chiffres.", {("Banque de France", "organisation")}),
+        ("fr", "Hier la Cour de cassation a rejeté le pourvoi.", set()),  # lower case after the head: no name
+        ("nl", "Volgens de Raad van State is dat niet toegestaan.", {("Raad van State", "organisation")}),
+        ("it", "Ieri la Corte costituzionale ha deciso.", set()),  # the adjective is lower case: no name
+        ("it", "Ieri la Corte Costituzionale ha deciso.", {("Corte Costituzionale", "organisation")}),
+        # a word announcing an organisation makes the name after it one
+        (
+            "nl",
+            "Ze werkte bij het advocatenkantoor Varela Brandt in Gent.",
+            {("Varela Brandt", "organisation"), ("Gent", "place")},
+        ),
+        ("de", "Der Konzern Nordwerk kündigte an, Stellen zu streichen.", {("Nordwerk", "organisation")}),
+        # an acronym after a definite article is an organisation, even once; alone it is not
+        ("es", "Ayer habló el concejal del PXR en el pleno.", {("PXR", "organisation")}),
+        ("es", "Ayer habló un concejal PXR en el pleno.", set()),
+    ],
+)
+def test_organisation_patterns(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, language) == expected
+
+
+def test_acronym_defined_in_parentheses_is_the_name(gazetteer) -> None:
+    found_ = extract_entities(
+        None,
+        None,
+        ["The Namibian Broadcasting Corporation (NBC) reported the fire. NBC later corrected the figure."],
+        gazetteer,
+        language="en",
+    )
+    assert [(e.name, e.kind, e.count, e.aliases) for e in found_] == [
+        ("Namibian Broadcasting Corporation", "organisation", 2, ("NBC",))
+    ]
+
+
+def test_acronym_defined_once_for_an_unknown_name(gazetteer) -> None:
+    found_ = extract_entities(
+        None, None, ["Die Kassenärztliche Prüfvereinigung (KPV) lehnte ab."], gazetteer, language="de"
+    )
+    assert [(e.name, e.kind, e.aliases) for e in found_] == [
+        ("Kassenärztliche Prüfvereinigung", "organisation", ("KPV",))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # known organisations under their names in other languages
+        ("fr", "Hier, la Maison Blanche a démenti.", {("White House", "organisation")}),
+        (
+            "de",
+            "Die Entscheidung fiel im Weißen Haus und im Bundestag.",
+            {("White House", "organisation"), ("Bundestag", "organisation")},
+        ),
+        (
+            "es",
+            "Hoy el PP y el PSOE votaron en contra.",
+            {("Partido Popular", "organisation"), ("PSOE", "organisation")},
+        ),
+        # a given name written with other accents than the list's ("Andreï" for "Andrei")
+        ("fr", "Selon le ministre russe, Andreï Belooussov, le front avance.", {("Andreï Belooussov", "person")}),
+        # a given name after San/Santa is a saint or a place, not a person
+        ("es", "Vinieron a las Fiestas de San Isidro Respetuosas muchos vecinos.", set()),
+        # particles inside names
+        (
+            "nl",
+            "Premier Bart De Wever sprak met Mark van Dijk.",
+            {("Bart De Wever", "person"), ("Mark van Dijk", "person")},
+        ),
+        ("it", "Il ministro Luigi di Maio ha parlato.", {("Luigi di Maio", "person")}),
+    ],
+)
+def test_names_across_languages(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, language) == expected
+
+
+def test_organisations_under_their_names_in_many_languages_meet(gazetteer) -> None:
+    tags = normalize_tags(["Weißes Haus", "Maison Blanche", "White House", "Casa Blanca"], gazetteer.aliases)
+    assert [(t.key, t.name, t.kind) for t in tags] == [("white house", "White House", "organisation")]
+    tags = normalize_tags(["Europäische Kommission", "Commission européenne", "European Commission"], gazetteer.aliases)
+    assert [(t.key, t.name, t.kind) for t in tags] == [("european commission", "European Commission", "organisation")]
