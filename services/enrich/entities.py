@@ -43,6 +43,8 @@ _TOKEN = re.compile(r"[^\W_](?:[\w’'&.]|:s\b|-(?=\w))*|©|[^\w\s]", re.UNICODE
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»]?\s+(?=[\"“‘«(]?[^\W\d_])|\n+")
 _POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
 _CREDIT_END = frozenset({"/", "|", ")", "]"})
+# Languages that write common nouns in lower case: a capitalised word inside a sentence is a name.
+LOWER_CASE_NOUN_LANGUAGES = frozenset({"nl", "sv", "no", "nb", "nn", "da", "en", "fr", "es", "it", "pt"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
 # Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
 NAME_PARTICLES = frozenset(
@@ -99,6 +101,45 @@ _GERMAN_OFFICE_FIRST = ("amt", "gericht", "ministerium", "polizei", "behörde", 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A compass point before a place written in Han makes another region ("東日本" is eastern Japan, not Japan).
 _COMPASS = frozenset("東西南北")
+# One Han character stands for a country before a word about it ("米大統領", "英紙", "米ニュースサイト") or
+# beside another such abbreviation ("米中", "日米"); alone it is a common word (米 is rice).
+JA_COUNTRY_ABBREVIATIONS = {
+    "米": "United States",
+    "英": "United Kingdom",
+    "露": "Russia",
+    "仏": "France",
+    "独": "Germany",
+    "韓": "South Korea",
+    "豪": "Australia",
+}
+_JA_ABBREVIATION_NEXT = (
+    "大統領",
+    "政府",
+    "政権",
+    "軍",
+    "国防",
+    "国務",
+    "紙",
+    "当局",
+    "議会",
+    "企業",
+    "首相",
+    "外相",
+    "側",
+    "連邦",
+    "大使",
+    "兵",
+    "中",
+    "露",
+    "英",
+    "韓",
+    "朝",
+    "欧",
+    "国内",
+    "経済",
+    "メディア",
+)
+_JA_ABBREVIATION_PREVIOUS = frozenset("日訪米英露仏独韓豪中")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +341,20 @@ def _spaceless_places(segments: Sequence[tuple[str, bool]], gazetteer: Gazetteer
     for text, _ in segments:
         i = 0
         while i < len(text):
+            abbreviation = _country_abbreviation(text, i)
+            if abbreviation is not None and (i == 0 or text[i - 1] not in _COMPASS):
+                entry = gazetteer.known(abbreviation) or AliasEntry(tag_key(abbreviation), abbreviation, "place")
+                found.setdefault(entry.key, entry)
+                spellings.setdefault(entry.key, []).append(text[i])
+                mentions.append(entry.key)
+                i += 1
+                continue
             for j in range(min(len(text), i + longest), i + 1, -1):
                 name = names.get(text[i:j])
                 if name is None or (j < len(text) and _KATAKANA.match(text[j - 1]) and _KATAKANA.match(text[j])):
                     continue  # "ハマ" (Hama) inside "ハマス" (Hamas): a katakana word goes on
+                if i > 0 and text[i - 1] in _COMPASS and _HAN.match(text[i]):
+                    continue  # "東日本" (eastern Japan) is not Japan
                 entry = gazetteer.known(name) or AliasEntry(key=tag_key(name), name=name, kind="place")
                 found.setdefault(entry.key, entry)
                 spellings.setdefault(entry.key, []).append(text[i:j])
@@ -312,6 +363,17 @@ def _spaceless_places(segments: Sequence[tuple[str, bool]], gazetteer: Gazetteer
                 break
             i += 1
     return _count(mentions, found, spellings)
+
+
+def _country_abbreviation(text: str, i: int) -> str | None:
+    """The country one Han character at `i` stands for in Japanese text, when the context says it does."""
+    country = JA_COUNTRY_ABBREVIATIONS.get(text[i])
+    if country is None:
+        return None
+    rest = text[i + 1 :]
+    if rest.startswith(_JA_ABBREVIATION_NEXT) or _KATAKANA.match(rest[:1]):
+        return country
+    return country if i > 0 and text[i - 1] in _JA_ABBREVIATION_PREVIOUS and text[i - 1] != text[i] else None
 
 
 @lru_cache(maxsize=64)
@@ -481,8 +543,11 @@ def _classify_run(
         if match is not None:
             entry, surface, j = match
             following = tokens[j].text if j < len(tokens) else (run.after or "").split(" ")[0]
-            if not (entry.kind == "place" and following.casefold() in NOT_PLACE_AFTER):
-                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue))
+            inside = following.casefold() in NOT_PLACE_AFTER or (
+                j < len(tokens) and following.casefold() in gazetteer.org_heads
+            )
+            if not (entry.kind == "place" and inside):  # "Minsk agreements"; "Silicon Valley Bank" in a title
+                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
                 out.append((entry, surface))
             unknown, cue, org_cue, i = [], False, False, j
             continue
@@ -497,15 +562,24 @@ def _classify_run(
             or (folded in stop and not inner)
         )
         if breaks:
-            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue))
+            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
             unknown = []
             cue = _is_cue(token.text, gazetteer)
             org_cue = _is_org_cue(token.text, gazetteer)
         else:
             unknown.append(token)
         i += 1
-    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, org_cue))
+    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, org_cue, language))
     return out
+
+
+def _compound_org(word: str, gazetteer: Gazetteer) -> bool:
+    """Whether one word is an organisation's name fused with its head-word ("Overlegcomité", "Wereldbank",
+    "Utrikesdepartementet"); only where common nouns are written in lower case, so that a capital marks a name."""
+    folded = word.casefold()
+    return word.isalpha() and any(
+        len(head) >= 4 and len(folded) >= len(head) + 3 and folded.endswith(head) for head in gazetteer.org_heads
+    )
 
 
 def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
@@ -582,6 +656,7 @@ def _unknown_run(
     gazetteer: Gazetteer,
     german: bool,
     org_cue: bool = False,
+    language: str | None = None,
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
     while tokens and not tokens[-1].cap:
@@ -600,6 +675,8 @@ def _unknown_run(
             return [(AliasEntry(key=tag_key(word), name=word, kind="organisation"), word)]
         if cue and word.isalpha() and not tokens[0].sentence_start:
             return [(AliasEntry(key=tag_key(word), name=word, kind="person"), word)]
+        if language in LOWER_CASE_NOUN_LANGUAGES and not tokens[0].sentence_start and _compound_org(word, gazetteer):
+            return [(AliasEntry(key=tag_key(word), name=word, kind="organisation"), word)]
         return [word] if word.isalpha() else []
     # a person's name may follow words that are not one ("Bubi Jona Niemiec"): it starts at a given name
     for start in range(len(tokens) - 1):

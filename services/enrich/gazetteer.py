@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from services.enrich.aliases import AliasEntry, AliasTable, load_alias_table
+from services.enrich.aliases import AliasEntry, AliasTable, default_groups, load_alias_table
 from services.enrich.tags import tag_key
 
 # Cities below this population are left out: small towns share names with common words and surnames.
@@ -194,6 +194,11 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
             places.setdefault(tag_key(spelling), group["name"])
             if SPACELESS.search(spelling):
                 spaceless.setdefault(spelling, group["name"])
+    for group in default_groups():  # the alias table's places written in Han, kana or hangul ("北海道", "中東")
+        if group.get("kind") == "place":
+            for spelling in group.get("aliases") or ():
+                if SPACELESS.search(spelling):
+                    spaceless.setdefault(spelling, group["name"])
     for city in cities:
         if "population" in city and city["population"] < min_population and city["name"] not in capitals:
             continue

@@ -110,3 +110,42 @@ def test_organisations_under_their_names_in_many_languages_meet(gazetteer) -> No
     assert [(t.key, t.name, t.kind) for t in tags] == [("white house", "White House", "organisation")]
     tags = normalize_tags(["Europäische Kommission", "Commission européenne", "European Commission"], gazetteer.aliases)
     assert [(t.key, t.name, t.kind) for t in tags] == [("european commission", "European Commission", "organisation")]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # where common nouns are lower case, a capitalised word ending in a head-word is an organisation
+        ("nl", "Na afloop van elk Overlegcomité volgen nieuwe regels.", {("Overlegcomité", "organisation")}),
+        ("sv", "Enligt Utrikesdepartementet är läget allvarligt.", {("Utrikesdepartementet", "organisation")}),
+        ("de", "Nach jedem Overlegcomité gibt es Regeln.", set()),  # German capitalises every noun
+        # regions, seas and rivers the geographic tables lack, under their names in other languages
+        ("de", "Das Kraftwerk steht in Bayern an der Donau.", {("Bavaria", "place"), ("Danube", "place")}),
+        ("en", "Police in KwaZulu-Natal and Gauteng made arrests.", {("KwaZulu-Natal", "place"), ("Gauteng", "place")}),
+        ("it", "Le rotte dell'Artico passano dallo Yukon.", {("Arctic", "place"), ("Yukon", "place")}),
+    ],
+)
+def test_more_patterns(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, language) == expected
+
+
+def test_headline_place_inside_an_organisation_name(gazetteer) -> None:
+    found_ = extract_entities("Silicon Valley Bank Collapse Explained", None, [], gazetteer, language="en")
+    assert found_ == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # places in Japanese through the alias table's kanji and kana names
+        ("北海道全域が停電した。", {("Hokkaido", "place")}),
+        ("中東メディアによると、ガザ地区で攻撃が続いた。", {("Middle East", "place"), ("Gaza Strip", "place")}),
+        # one character for a country before a word about it, not alone ("米" is also rice)
+        ("トランプ次期米大統領が就任する。", {("United States", "place")}),
+        ("米の価格が上がった。", set()),
+        # a compass point before a country makes another region: "東日本大震災" names no Japan
+        ("東日本大震災から13年。", set()),
+    ],
+)
+def test_japanese_places(gazetteer, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, "ja") == expected
