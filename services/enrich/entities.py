@@ -577,16 +577,22 @@ def _compound_org(word: str, gazetteer: Gazetteer) -> bool:
     """Whether one word is an organisation's name fused with its head-word ("Overlegcomité", "Wereldbank",
     "Utrikesdepartementet"); only where common nouns are written in lower case, so that a capital marks a name."""
     folded = word.casefold()
-    return word.isalpha() and any(
-        len(head) >= 4 and len(folded) >= len(head) + 3 and folded.endswith(head) for head in gazetteer.org_heads
-    )
+    if not word.isalpha() or not folded.endswith(_endings(gazetteer.org_heads, 4)):
+        return False
+    return any(len(folded) >= len(head) + 3 and folded.endswith(head) for head in _endings(gazetteer.org_heads, 4))
 
 
 def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
     """A word that announces an organisation's name: "Sender", "Konzern", "advocatenkantoor", "newspaper"
     (compounds by their ending)."""
     folded = word.casefold()
-    return folded in gazetteer.org_cues or any(len(c) >= 5 and folded.endswith(c) for c in gazetteer.org_cues)
+    return folded in gazetteer.org_cues or folded.endswith(_endings(gazetteer.org_cues, 5))
+
+
+@lru_cache(maxsize=16)
+def _endings(words: frozenset[str], min_length: int) -> tuple[str, ...]:
+    """The words of a list at least `min_length` long, as a tuple for `str.endswith`."""
+    return tuple(w for w in words if len(w) >= min_length)
 
 
 def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:
