@@ -98,6 +98,9 @@ _LOWER_LEGAL_FORMS = frozenset(
 )
 # German bodies named by their seat: the office word opens the name ("Landratsamt Günzburg", "Amtsgericht Köln").
 _GERMAN_OFFICE_FIRST = ("amt", "gericht", "ministerium", "polizei", "behörde", "kammer", "präsidium")
+# Administrative suffixes of Korean and Japanese place names: the name is also written without them.
+_ADMINISTRATIVE_SUFFIXES = frozenset("시도군구市県府都区")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A compass point before a place written in Han makes another region ("東日本" is eastern Japan, not Japan).
 _COMPASS = frozenset("東西南北")
@@ -355,9 +358,13 @@ def _spaceless_places(segments: Sequence[tuple[str, bool]], gazetteer: Gazetteer
                     continue  # "ハマ" (Hama) inside "ハマス" (Hamas): a katakana word goes on
                 if i > 0 and text[i - 1] in _COMPASS and _HAN.match(text[i]):
                     continue  # "東日本" (eastern Japan) is not Japan
+                if i > 0 and _HANGUL.match(text[i]) and _HANGUL.match(text[i - 1]):
+                    continue  # Korean words are spaced: a name starts a word ("우리가" holds no Riga)
                 entry = gazetteer.known(name) or AliasEntry(key=tag_key(name), name=name, kind="place")
                 found.setdefault(entry.key, entry)
                 spellings.setdefault(entry.key, []).append(text[i:j])
+                if j - i > 2 and text[j - 1] in _ADMINISTRATIVE_SUFFIXES:
+                    spellings[entry.key].append(text[i : j - 1])  # "부산시" is also "부산", "東京都" "東京"
                 mentions.append(entry.key)
                 i = j - 1
                 break

@@ -63,6 +63,7 @@ NAME_LOCALES = (
 # CLDR regions news names as places ("Karibik", "Lateinamerika", "ヨーロッパ"): Africa, Asia, Europe, Oceania,
 # Latin America, South America, the Caribbean.
 REGIONS = ("002", "142", "150", "009", "419", "005", "029")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "no", "da")
 # Given names in the lists that open place names far more often than they name a person.
@@ -210,6 +211,13 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
             if SPACELESS.search(alt):
                 # two Han characters name many small towns, and sit inside longer words ("北海" in "北海道")
                 if len(alt) >= 2 and (city.get("population", 0) >= SPACELESS_CITY or name in capitals):
+                    if (
+                        len(alt) == 2
+                        and _HANGUL.search(alt)
+                        and name not in capitals
+                        and city.get("countrycode") not in ("KR", "KP")
+                    ):
+                        continue  # a foreign city's two Sino-Korean syllables are a word ("연대": Yantai, solidarity)
                     spaceless.setdefault(alt, name)
             elif _plain(alt) == _plain(name) and _LATIN_NAME.match(alt):
                 places.setdefault(tag_key(alt), name)  # a spelling variant: "Århus", "Aarhus"

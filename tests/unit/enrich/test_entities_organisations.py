@@ -149,3 +149,23 @@ def test_headline_place_inside_an_organisation_name(gazetteer) -> None:
 )
 def test_japanese_places(gazetteer, text: str, expected: set[tuple[str, str]]) -> None:
     assert found(gazetteer, text, "ja") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # provinces and regions in hangul; a name starts a word ("우리가" holds no Riga)
+        ("경상도와 전라도로 나눠서 왜 싸우나.", {("Gyeongsang", "place"), ("Jeolla", "place")}),
+        ("우리가 이겼다.", set()),
+        # a foreign city's two Sino-Korean syllables are a common word ("연대": solidarity, not Yantai)
+        ("범보수 연대에 방점을 찍을 것으로 보인다.", set()),
+    ],
+)
+def test_korean_places(gazetteer, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, "ko") == expected
+
+
+def test_place_with_an_administrative_suffix_is_also_spelled_without(gazetteer) -> None:
+    found_ = extract_entities(None, None, ["서울·부산시장 선거가 열린다."], gazetteer, language="ko")
+    busan = next(e for e in found_ if e.name == "Busan")
+    assert {"부산시", "부산"} <= set(busan.aliases)
