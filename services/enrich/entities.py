@@ -504,7 +504,8 @@ def _is_cue(word: str, gazetteer: Gazetteer) -> bool:
     ):
         if form in gazetteer.person_cues or (len(form) > 6 and form.endswith(gazetteer.role_suffixes)):
             return True
-    return False
+    parts = folded.split("-")
+    return len(parts) > 1 and all(p in gazetteer.person_cues for p in parts)  # "Major-Gen", "Vice-President"
 
 
 def _lookup(surface: str, gazetteer: Gazetteer, language: str | None) -> AliasEntry | None:
@@ -547,6 +548,8 @@ def _classify_run(
                 break
         if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer, german):
             match = None  # "Sofia Östmark", "Cecilia Sala", "Travis Kelce": a given name's company
+        if match is not None and match[2] == i + 1 and _longer_name(tokens, i, run.is_title, gazetteer, stop):
+            match = None  # "Vista Alegre", "Stamford Bridge": a venue or a club named after a place
         if match is not None:
             entry, surface, j = match
             following = tokens[j].text if j < len(tokens) else (run.after or "").split(" ")[0]
@@ -600,6 +603,28 @@ def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
 def _endings(words: frozenset[str], min_length: int) -> tuple[str, ...]:
     """The words of a list at least `min_length` long, as a tuple for `str.endswith`."""
     return tuple(w for w in words if len(w) >= min_length)
+
+
+def _longer_name(tokens: list[_Token], i: int, is_title: bool, gazetteer: Gazetteer, stop: frozenset[str]) -> bool:
+    """Whether the one-word place at `i` opens a longer name: the next word of the run is capitalised, and
+    neither known, a role, an organisation word nor a stop word ("Vista Alegre", "Stamford Bridge"; not
+    "Gaza City", "Berlin Police"). Titles capitalise every word, so there it says nothing."""
+    if is_title or i + 1 >= len(tokens) or tokens[i].text.isupper() or gazetteer.known(tokens[i].text) is None:
+        return False  # also a genitive ("Iraks Saddam Hussein", "Libyas Moammar Gadhafi"): two names
+    nxt = tokens[i + 1]
+    folded = nxt.text.casefold()
+    return (
+        nxt.cap
+        and nxt.text.isalpha()
+        and not nxt.text.isupper()
+        and folded not in stop
+        and folded not in gazetteer.org_heads
+        and folded not in gazetteer.legal_forms
+        and folded not in ("city", "town")
+        and not _is_cue(nxt.text, gazetteer)
+        and not gazetteer.is_given_name(nxt.text)
+        and gazetteer.known(nxt.text) is None
+    )
 
 
 def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:

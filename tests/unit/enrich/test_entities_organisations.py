@@ -169,3 +169,21 @@ def test_place_with_an_administrative_suffix_is_also_spelled_without(gazetteer) 
     found_ = extract_entities(None, None, ["서울·부산시장 선거가 열린다."], gazetteer, language="ko")
     busan = next(e for e in found_ if e.name == "Busan")
     assert {"부산시", "부산"} <= set(busan.aliases)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a one-word place opening a longer name is a venue or a club, not the place
+        ("es", "El partido se jugó en Vista Alegre ayer.", set()),
+        ("en", "It was not the battle of Stamford Bridge.", set()),
+        ("en", "Fighting went on in Gaza City.", {("Gaza", "place")}),
+        ("no", "Han viste til Iraks Saddam Hussein.", {("Iraq", "place"), ("Saddam Hussein", "person")}),
+        # a hyphenated role is a role ("Major-Gen"), not part of the name
+        ("en", "The unit is led by Major-Gen Gopaul Govender.", {("Gopaul Govender", "person")}),
+    ],
+)
+def test_place_inside_a_longer_name_and_compound_roles(
+    gazetteer, language: str, text: str, expected: set[tuple[str, str]]
+) -> None:
+    assert found(gazetteer, text, language) == expected
