@@ -94,8 +94,12 @@ class Gazetteer:
     legal_forms: frozenset[str] = frozenset()  # "GmbH", "S.p.A.", "plc": a name ending in one is a company
 
     def is_given_name(self, word: str) -> bool:
-        """Whether a word is a known given name, also written with other accents ("Andreï", "Andrei")."""
-        return word in self.first_names or fold_accents(word) in self.first_names
+        """Whether a word is a known given name, also written with other accents ("Andreï", "Andrei"), or a
+        compound of two ("Jean-Noël", "Hans-Peter")."""
+        if word in self.first_names or fold_accents(word) in self.first_names:
+            return True
+        parts = word.split("-")
+        return len(parts) == 2 and all(p[:1].isupper() and fold_accents(p) in self.first_names for p in parts)
 
     def known(self, text: str) -> AliasEntry | None:
         """The canonical entry for a name as written: alias table first, then geographic names."""

@@ -187,3 +187,24 @@ def test_place_inside_a_longer_name_and_compound_roles(
     gazetteer, language: str, text: str, expected: set[tuple[str, str]]
 ) -> None:
     assert found(gazetteer, text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a capitalised word opening the sentence is not part of the name after it
+        ("es", "Ayer Pedro Sánchez dijo que no.", {("Pedro Sánchez", "person")}),
+        ("pt", "Ontem Luiz Inácio Lula da Silva disse que não.", {("Luiz Inácio Lula da Silva", "person")}),
+        ("it", "Ieri Giorgia Meloni ha detto di no.", {("Giorgia Meloni", "person")}),
+        ("nl", "Gisteren zei Dick Schoof dat het kon.", {("Dick Schoof", "person")}),
+        # role words and articles stay outside the name
+        ("es", "El presidente del Gobierno, Pedro Sánchez, dijo.", {("Pedro Sánchez", "person")}),
+        ("fr", "La ministre Rachida Dati a parlé à Paris.", {("Rachida Dati", "person"), ("Paris", "place")}),
+        # a compound of two given names is a given name
+        ("fr", "Selon Jean-Noël Barrot, non.", {("Jean-Noël Barrot", "person")}),
+    ],
+)
+def test_people_in_romance_languages_and_dutch(
+    gazetteer, language: str, text: str, expected: set[tuple[str, str]]
+) -> None:
+    assert found(gazetteer, text, language) == expected
