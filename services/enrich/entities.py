@@ -100,6 +100,8 @@ _LOWER_LEGAL_FORMS = frozenset(
 _GERMAN_OFFICE_FIRST = ("amt", "gericht", "ministerium", "polizei", "behörde", "kammer", "präsidium")
 # Administrative suffixes of Korean and Japanese place names: the name is also written without them.
 _ADMINISTRATIVE_SUFFIXES = frozenset("시도군구市県府都区")
+# A model designation after a company's name makes a product ("Airbus A350", "Galaxy S24").
+_MODEL = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w-]+$")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A compass point before a place written in Han makes another region ("東日本" is eastern Japan, not Japan).
@@ -556,7 +558,9 @@ def _classify_run(
             inside = following.casefold() in NOT_PLACE_AFTER or (
                 j < len(tokens) and following.casefold() in gazetteer.org_heads
             )
-            if not (entry.kind == "place" and inside):  # "Minsk agreements"; "Silicon Valley Bank" in a title
+            product = entry.kind == "organisation" and _MODEL.match(following) is not None
+            if not (entry.kind == "place" and inside) and not product:
+                # not "Minsk agreements", "Silicon Valley Bank" in a title, nor a product ("Airbus A350")
                 out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
                 out.append((entry, surface))
             unknown, cue, org_cue, i = [], False, False, j
@@ -651,8 +655,13 @@ def _organisation_run(
     an organisation's name, places inside included ("Bank of Montreal", "Silicon Valley Bank",
     "Universidad de Salamanca"); leading stop words and role words are not part of it."""
     start = 0
-    skip = stop | gazetteer.org_cues
-    while start < len(tokens) and tokens[start].text.casefold() in skip:
+    # a stop word opening the sentence ("The", "Desde la Asociación") and announcing words ("Sender") are not
+    # part of the name; a capitalised stop word inside a sentence is ("the UAE's General Civil Aviation
+    # Authority", "read The Moscow Times")
+    while start < len(tokens) and (
+        (tokens[start].text.casefold() in stop and (tokens[start].sentence_start or not tokens[start].cap))
+        or tokens[start].text.casefold() in gazetteer.org_cues
+    ):
         start += 1
     words = [t.text for t in tokens[start:]]
     # "Hier la Cour de cassation": a name opening with an organisation word starts there, after an article

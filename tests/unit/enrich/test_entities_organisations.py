@@ -208,3 +208,26 @@ def test_people_in_romance_languages_and_dutch(
     gazetteer, language: str, text: str, expected: set[tuple[str, str]]
 ) -> None:
     assert found(gazetteer, text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a capitalised stop word inside a sentence is part of the name; one opening the sentence is not
+        (
+            "en",
+            "The UAE's General Civil Aviation Authority did not respond.",
+            {("United Arab Emirates", "place"), ("General Civil Aviation Authority", "organisation")},
+        ),
+        (
+            "es",
+            "Desde la Asociación Vecinal Norte se propuso otra cosa.",
+            {("Asociación Vecinal Norte", "organisation")},
+        ),
+        # a model designation after a company's name makes a product
+        ("en", "The plane was an Airbus A350 bought last year.", set()),
+        ("en", "Airbus said deliveries would rise.", {("Airbus", "organisation")}),
+    ],
+)
+def test_organisation_name_edges(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, language) == expected

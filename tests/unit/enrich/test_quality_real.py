@@ -16,7 +16,7 @@ ENTITY_MINIMUMS = {"precision": 0.94, "recall": 0.77}
 # (es, ja, ko, sv, it, da, fr, nl) move by a whole entity at a time: their pins say little beyond the targets.
 LANGUAGE_MINIMUMS = {
     "de": (0.94, 0.84),
-    "en": (0.92, 0.78),
+    "en": (0.93, 0.79),
     "no": (0.96, 0.75),
     "es": (1.00, 0.63),
     "ja": (0.93, 0.68),
