@@ -45,6 +45,68 @@ _POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
 _CREDIT_END = frozenset({"/", "|", ")", "]"})
 # Languages that write common nouns in lower case: a capitalised word inside a sentence is a name.
 LOWER_CASE_NOUN_LANGUAGES = frozenset({"nl", "sv", "no", "nb", "nn", "da", "en", "fr", "es", "it", "pt"})
+# Words naming a kind of place: the name after them (directly, or after "of"/"de"/"di") is a place.
+PLACE_CUES = frozenset(
+    {
+        "city",
+        "town",
+        "village",
+        "island",
+        "province",
+        "region",
+        "district",
+        "county",
+        "municipality",
+        "stadt",
+        "gemeinde",
+        "dorf",
+        "insel",
+        "provinz",
+        "bezirk",
+        "landkreis",
+        "kleinstadt",
+        "hafenstadt",
+        "ville",
+        "région",
+        "île",
+        "commune",
+        "localité",
+        "localités",
+        "village",
+        "département",
+        "ciudad",
+        "región",
+        "provincia",
+        "isla",
+        "municipio",
+        "pueblo",
+        "localidad",
+        "distrito",
+        "città",
+        "regione",
+        "isola",
+        "comune",
+        "paese",
+        "località",
+        "cidade",
+        "região",
+        "província",
+        "ilha",
+        "município",
+        "stad",
+        "gemeente",
+        "provincie",
+        "dorp",
+        "eiland",
+        "staden",
+        "byn",
+        "ön",
+        "byen",
+        "øya",
+        "øen",
+    }
+)
+PLACE_CONNECTORS = frozenset({"of", "de", "di", "del", "della", "do", "da", "d", "van"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
 # Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
 NAME_PARTICLES = frozenset(
@@ -54,7 +116,7 @@ _ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 _ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
 # "Europäische Zentralbank (EZB)": an acronym in parentheses right after a name defines it.
-_DEFINITION = re.compile(r"^\( ([A-ZÄÖÜ][A-ZÄÖÜ&0-9]{1,6}) \)")
+_DEFINITION = re.compile(r"^\( ([A-ZÄÖÜ][A-ZÄÖÜ&0-9]{1,6}|[A-Z][a-z]{2,5}) \)")
 # A definite article (or a preposition fused with one) before an acronym: "the NFL", "der SPD", "del PP".
 DEFINITE_ARTICLES = frozenset(
     {
@@ -172,6 +234,7 @@ class _Run:
     before: str | None
     after: str | None
     is_title: bool
+    previous: tuple[str, ...] = ()  # up to three tokens before the run, `before` last
 
 
 def extract_entities(
@@ -233,11 +296,17 @@ def _definition(
 ) -> tuple[str, tuple[AliasEntry, str]] | None:
     """(acronym, (entry, surface)) when the run is a name followed by its acronym in parentheses whose
     letters it holds in order ("Namibian Broadcasting Corporation (NBC)", "Europäische Zentralbank (EZB)"):
-    the name is the one the gazetteer knows, or an organisation."""
+    the name is the one the gazetteer knows, or an organisation. A translated organisation's name may carry
+    its original acronym, in capitals or not ("Comando della Difesa Aerospaziale del Nord America (Norad)")."""
     match = _DEFINITION.match(run.after or "")
     if match is None or run.is_title:
         return None
     acronym = match.group(1)
+    translated = _organisation_run(run.tokens, gazetteer, stop, german)
+    if translated is not None and len(translated[1].split()) >= 3:
+        return acronym, translated
+    if not acronym.isupper():
+        return None
     start = 0
     while start < len(run.tokens) and (
         run.tokens[start].text.casefold() in stop
@@ -469,11 +538,21 @@ def _capitalised_runs(sentence: str, is_title: bool, gazetteer: Gazetteer, stop:
             continue
         if current:
             start = i - len(current)
-            runs.append(_Run(current, tokens[start - 1] if start > 0 else None, " ".join(tokens[i : i + 3]), is_title))
+            before = tokens[start - 1] if start > 0 else None
+            previous = tuple(tokens[max(0, start - 3) : start])
+            runs.append(_Run(current, before, " ".join(tokens[i : i + 3]), is_title, previous))
             current = []
     if current:
         start = len(tokens) - len(current)
-        runs.append(_Run(current, tokens[start - 1] if start > 0 else None, None, is_title))
+        runs.append(
+            _Run(
+                current,
+                tokens[start - 1] if start > 0 else None,
+                None,
+                is_title,
+                tuple(tokens[max(0, start - 3) : start]),
+            )
+        )
     return runs
 
 
@@ -536,7 +615,7 @@ def _classify_run(
             return [org]
     unknown: list[_Token] = []
     cue = run.before is not None and _is_cue(run.before, gazetteer)
-    org_cue = run.before is not None and _is_org_cue(run.before, gazetteer)
+    org_cue = _announced(run, gazetteer)
     i = 0
     while i < len(tokens):
         match = None
@@ -563,7 +642,7 @@ def _classify_run(
                 # not "Minsk agreements", "Silicon Valley Bank" in a title, nor a product ("Airbus A350")
                 out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
                 out.append((entry, surface))
-            unknown, cue, org_cue, i = [], False, False, j
+            unknown, cue, org_cue, i = [], False, None, j
             continue
         token = tokens[i]
         folded = token.text.casefold()
@@ -571,6 +650,7 @@ def _classify_run(
         breaks = (
             _is_cue(token.text, gazetteer)
             or folded in gazetteer.org_cues
+            or folded in PLACE_CUES
             or token.text in gazetteer.non_entities
             or (not token.cap and not inner)
             or (folded in stop and not inner)
@@ -579,7 +659,9 @@ def _classify_run(
             out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
             unknown = []
             cue = _is_cue(token.text, gazetteer)
-            org_cue = _is_org_cue(token.text, gazetteer)
+            org_cue = (
+                "place" if folded in PLACE_CUES else "organisation" if _is_org_cue(token.text, gazetteer) else None
+            )
         else:
             unknown.append(token)
         i += 1
@@ -594,6 +676,20 @@ def _compound_org(word: str, gazetteer: Gazetteer) -> bool:
     if not word.isalpha() or not folded.endswith(_endings(gazetteer.org_heads, 4)):
         return False
     return any(len(folded) >= len(head) + 3 and folded.endswith(head) for head in _endings(gazetteer.org_heads, 4))
+
+
+def _announced(run: _Run, gazetteer: Gazetteer) -> str | None:
+    """The kind the words before a run announce: an organisation ("Konzern", "advocatenkantoor") or a place
+    ("Stadt", "byen", "the island of", "la région russe de", "la città di")."""
+    if run.before is None:
+        return None
+    if _is_org_cue(run.before, gazetteer):
+        return "organisation"
+    if run.before.casefold() in PLACE_CUES:
+        return "place"
+    if run.before.casefold() in PLACE_CONNECTORS and any(w.casefold() in PLACE_CUES for w in run.previous[:-1]):
+        return "place"
+    return None
 
 
 def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
@@ -702,7 +798,7 @@ def _unknown_run(
     is_title: bool,
     gazetteer: Gazetteer,
     german: bool,
-    org_cue: bool = False,
+    org_cue: str | None = None,
     language: str | None = None,
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
@@ -713,7 +809,16 @@ def _unknown_run(
     words = [t.text for t in tokens]
     if is_title:
         return [w for w in words if w.isalpha()]
-    if org_cue and len(words) <= 4 and not tokens[0].sentence_start and not gazetteer.is_given_name(words[0]):
+    if org_cue == "place" and len(words) <= 2 and not tokens[0].sentence_start and all(w.isalpha() for w in words):
+        if not gazetteer.is_given_name(words[0]):
+            name = " ".join(words)  # "la région russe de Koursk", "the island of Luzon", "Stadt Uddevalla"
+            return [(AliasEntry(key=tag_key(name), name=name, kind="place"), name)]
+    if (
+        org_cue == "organisation"
+        and len(words) <= 4
+        and not tokens[0].sentence_start
+        and not gazetteer.is_given_name(words[0])
+    ):
         name = " ".join(words)  # "Konzern RWE", "advocatenkantoor DLA Piper", "the newspaper Politiken"
         return [(AliasEntry(key=tag_key(name), name=name, kind="organisation"), name)]
     if len(words) == 1:

@@ -231,3 +231,38 @@ def test_people_in_romance_languages_and_dutch(
 )
 def test_organisation_name_edges(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
     assert found(gazetteer, text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a word naming a kind of place announces one, directly or through "of"/"de"/"di"
+        ("fr", "Les troupes sont dans la région russe de Koursk depuis août.", {("Koursk", "place")}),
+        ("en", "It lies on the north coast of the main island of Luzon.", {("Luzon", "place")}),
+        ("it", "Il sindaco della città di Fabriano ha parlato.", {("Fabriano", "place")}),
+        ("de", "Die Stadt Gundelfingen liegt an der Donau.", {("Gundelfingen", "place"), ("Danube", "place")}),
+        ("nl", "Ze woont in de gemeente Schoten.", {("Schoten", "place")}),
+        # not a person named after the word
+        ("en", "The city of Maria is small.", set()),
+    ],
+)
+def test_places_announced_by_a_kind_of_place(
+    gazetteer, language: str, text: str, expected: set[tuple[str, str]]
+) -> None:
+    assert found(gazetteer, text, language) == expected
+
+
+def test_translated_organisation_with_its_original_acronym(gazetteer) -> None:
+    found_ = extract_entities(
+        None,
+        None,
+        [
+            "Sono membri del Comando della Difesa Aerospaziale del Nord America (Norad), ma non solo.",
+            "Aerei sono partiti dalla regione canadese di Norad verso il nord.",
+        ],
+        gazetteer,
+        language="it",
+    )
+    assert [(e.name, e.kind, e.count) for e in found_] == [
+        ("Comando della Difesa Aerospaziale del Nord America", "organisation", 2)
+    ]
