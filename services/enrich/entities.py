@@ -72,7 +72,6 @@ PLACE_CUES = frozenset(
         "commune",
         "localité",
         "localités",
-        "village",
         "département",
         "ciudad",
         "región",
@@ -809,10 +808,10 @@ def _unknown_run(
     words = [t.text for t in tokens]
     if is_title:
         return [w for w in words if w.isalpha()]
-    if org_cue == "place" and len(words) <= 2 and not tokens[0].sentence_start and all(w.isalpha() for w in words):
-        if not gazetteer.is_given_name(words[0]):
-            name = " ".join(words)  # "la région russe de Koursk", "the island of Luzon", "Stadt Uddevalla"
-            return [(AliasEntry(key=tag_key(name), name=name, kind="place"), name)]
+    announced_place = org_cue == "place" and len(words) <= 2 and not tokens[0].sentence_start
+    if announced_place and all(w.isalpha() for w in words) and not gazetteer.is_given_name(words[0]):
+        name = " ".join(words)  # "la région russe de Koursk", "the island of Luzon", "Stadt Uddevalla"
+        return [(AliasEntry(key=tag_key(name), name=name, kind="place"), name)]
     if (
         org_cue == "organisation"
         and len(words) <= 4
