@@ -21,8 +21,18 @@ Rules, in order, on each run of capitalised words (connectors such as "of", "von
   before a word that reads as a noun ("-ung", "-heit");
 - a single word is the surname of a person found in the same article ("Lavrov"), or a person when a role
   word precedes it ("Papst Leo", "Trainer Krickau").
+- organisations also: a legal form ending the name ("GmbH", "S.p.A.", "plc" in lower case); a German office
+  word opening it ("Landratsamt Günzburg"); an organisation word opening it after a sentence-initial word
+  ("Hier la Banque de France"); a word announcing one ("Konzern RWE"); one capitalised word fused with its
+  head where nouns are lower case ("Overlegcomité"); an acronym defined in parentheses ("... (NBC)", also a
+  translated name's original one) or read after an article ("del PP"); a company followed by a model
+  designation is a product ("Airbus A350");
+- a word naming a kind of place announces one ("région de Koursk", "Stadt Uddevalla"); a one-word place
+  opening a longer unknown name is a venue or a club ("Vista Alegre", "Stamford Bridge").
 Titles are headline-cased, so only the gazetteer and surnames are used there. Text without spaces
-(Japanese, Chinese) and hangul get places only, by the gazetteer's names in those scripts.
+(Japanese, Chinese) and hangul get places only, by the gazetteer's names in those scripts (Korean names
+start a word; in Japanese one character stands for a country before a word about it, "米大統領", and a
+compass point before a country makes another region, "東日本").
 """
 
 from __future__ import annotations
@@ -614,7 +624,7 @@ def _classify_run(
             return [org]
     unknown: list[_Token] = []
     cue = run.before is not None and _is_cue(run.before, gazetteer)
-    org_cue = _announced(run, gazetteer)
+    announced = _announced(run, gazetteer)
     i = 0
     while i < len(tokens):
         match = None
@@ -639,9 +649,9 @@ def _classify_run(
             product = entry.kind == "organisation" and _MODEL.match(following) is not None
             if not (entry.kind == "place" and inside) and not product:
                 # not "Minsk agreements", "Silicon Valley Bank" in a title, nor a product ("Airbus A350")
-                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
+                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, announced, language))
                 out.append((entry, surface))
-            unknown, cue, org_cue, i = [], False, None, j
+            unknown, cue, announced, i = [], False, None, j
             continue
         token = tokens[i]
         folded = token.text.casefold()
@@ -655,16 +665,16 @@ def _classify_run(
             or (folded in stop and not inner)
         )
         if breaks:
-            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, org_cue, language))
+            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, announced, language))
             unknown = []
             cue = _is_cue(token.text, gazetteer)
-            org_cue = (
+            announced = (
                 "place" if folded in PLACE_CUES else "organisation" if _is_org_cue(token.text, gazetteer) else None
             )
         else:
             unknown.append(token)
         i += 1
-    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, org_cue, language))
+    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, announced, language))
     return out
 
 
@@ -797,7 +807,7 @@ def _unknown_run(
     is_title: bool,
     gazetteer: Gazetteer,
     german: bool,
-    org_cue: str | None = None,
+    announced: str | None = None,
     language: str | None = None,
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
@@ -808,12 +818,12 @@ def _unknown_run(
     words = [t.text for t in tokens]
     if is_title:
         return [w for w in words if w.isalpha()]
-    announced_place = org_cue == "place" and len(words) <= 2 and not tokens[0].sentence_start
+    announced_place = announced == "place" and len(words) <= 2 and not tokens[0].sentence_start
     if announced_place and all(w.isalpha() for w in words) and not gazetteer.is_given_name(words[0]):
         name = " ".join(words)  # "la région russe de Koursk", "the island of Luzon", "Stadt Uddevalla"
         return [(AliasEntry(key=tag_key(name), name=name, kind="place"), name)]
     if (
-        org_cue == "organisation"
+        announced == "organisation"
         and len(words) <= 4
         and not tokens[0].sentence_start
         and not gazetteer.is_given_name(words[0])
