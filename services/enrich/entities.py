@@ -115,6 +115,32 @@ PLACE_CUES = frozenset(
         "øen",
     }
 )
+# Words naming a facility: never part of a person's name ("Taoyuan International Airport").
+FACILITY_WORDS = frozenset(
+    {
+        "airport",
+        "stadium",
+        "station",
+        "hospital",
+        "bridge",
+        "hall",
+        "arena",
+        "street",
+        "road",
+        "square",
+        "park",
+        "centre",
+        "center",
+        "flughafen",
+        "stadion",
+        "bahnhof",
+        "aéroport",
+        "aeropuerto",
+        "aeroporto",
+        "estadio",
+        "stadio",
+    }
+)
 PLACE_CONNECTORS = frozenset({"of", "de", "di", "del", "della", "do", "da", "d", "van"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
 # Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
@@ -638,7 +664,12 @@ def _classify_run(
                 break
         if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer, german):
             match = None  # "Sofia Östmark", "Cecilia Sala", "Travis Kelce": a given name's company
-        if match is not None and match[2] == i + 1 and _longer_name(tokens, i, run.is_title, gazetteer, stop):
+        if (
+            match is not None
+            and match[2] == i + 1
+            and language in LOWER_CASE_NOUN_LANGUAGES
+            and _longer_name(tokens, i, run.is_title, gazetteer, stop)
+        ):
             match = None  # "Vista Alegre", "Stamford Bridge": a venue or a club named after a place
         if match is not None:
             entry, surface, j = match
@@ -669,7 +700,13 @@ def _classify_run(
             unknown = []
             cue = _is_cue(token.text, gazetteer)
             announced = (
-                "place" if folded in PLACE_CUES else "organisation" if _is_org_cue(token.text, gazetteer) else None
+                # a capitalised place word inside a name announces nothing ("Desert Island Discs"), except in
+                # German, which capitalises it anyway ("Stadt Uddevalla")
+                "place"
+                if folded in PLACE_CUES and german
+                else "organisation"
+                if _is_org_cue(token.text, gazetteer)
+                else None
             )
         else:
             unknown.append(token)
@@ -718,8 +755,11 @@ def _longer_name(tokens: list[_Token], i: int, is_title: bool, gazetteer: Gazett
     """Whether the one-word place at `i` opens a longer name: the next word of the run is capitalised, and
     neither known, a role, an organisation word nor a stop word ("Vista Alegre", "Stamford Bridge"; not
     "Gaza City", "Berlin Police"). Titles capitalise every word, so there it says nothing."""
-    if is_title or i + 1 >= len(tokens) or tokens[i].text.isupper() or gazetteer.known(tokens[i].text) is None:
+    word = tokens[i].text
+    if is_title or i + 1 >= len(tokens) or word.isupper() or gazetteer.known(word) is None:
         return False  # also a genitive ("Iraks Saddam Hussein", "Libyas Moammar Gadhafi"): two names
+    if gazetteer.is_given_name(word):
+        return False  # "China Geo" would become a person: the place stays
     nxt = tokens[i + 1]
     folded = nxt.text.casefold()
     return (
@@ -785,7 +825,11 @@ def _organisation_run(
     last, first = words[-1].casefold(), words[0].casefold()
     # "Civil Aviation Authority of Nepal": an organisation word followed by "of" and more
     head_of = any(
-        w.casefold() in gazetteer.org_heads and words[k + 1] in gazetteer.connectors for k, w in enumerate(words[:-1])
+        w.casefold() in gazetteer.org_heads
+        and words[k + 1] in gazetteer.connectors
+        and words[k + 1] not in gazetteer.article_connectors
+        and not (german and words[k + 1] == "das")  # "Küstenwache das Schiff": an article, not "of"
+        for k, w in enumerate(words[:-1])
     )
     if (
         head_of
@@ -873,7 +917,11 @@ def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazet
     if not words[0][:1].isupper() or not (gazetteer.is_given_name(words[0]) or cue or len(words) == len(tokens)):
         return None
     cut = next(
-        (k for k, w in enumerate(words[1:], 1) if w.casefold() in gazetteer.org_heads or _is_cue(w, gazetteer)),
+        (
+            k
+            for k, w in enumerate(words[1:], 1)
+            if w.casefold() in gazetteer.org_heads or w.casefold() in FACILITY_WORDS or _is_cue(w, gazetteer)
+        ),
         len(words),
     )
     words = words[:cut]

@@ -266,3 +266,20 @@ def test_translated_organisation_with_its_original_acronym(gazetteer) -> None:
     assert [(e.name, e.kind, e.count) for e in found_] == [
         ("Comando della Difesa Aerospaziale del Nord America", "organisation", 2)
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a capitalised place word inside a name announces nothing outside German
+        ("en", 'She said so on the radio show "Desert Island Discs" last week.', set()),
+        # a facility word is never part of a person's name
+        ("en", "Flights left Taoyuan International Airport, said Wang Mei.", {("Wang Mei", "person")}),
+        # in German "das" after an organisation word is an article, not "of"
+        ("de", "Dann stoppte die Küstenwache das Schiff vor der Küste.", set()),
+        # German capitalises every noun: a place before another noun keeps its place
+        ("de", "Es geht um Kenias Einfluss in der Region.", {("Kenya", "place")}),
+    ],
+)
+def test_cues_inside_names_and_facilities(gazetteer, language: str, text: str, expected: set[tuple[str, str]]) -> None:
+    assert found(gazetteer, text, language) == expected
