@@ -511,7 +511,7 @@ def _tokens(sentence: str, gazetteer: Gazetteer) -> list[str]:
         possessive = len(word) > 2 and _POSSESSIVE.search(word) is not None
         word = _POSSESSIVE.sub("", word) if possessive else word
         parts = word.split("-")
-        if len(parts) > 1 and all(parts) and _splits(parts, gazetteer):
+        if len(parts) > 1 and all(parts) and word not in gazetteer.non_entities and _splits(parts, gazetteer):
             for i, part in enumerate(parts):
                 tokens.append(part)
                 if i < len(parts) - 1:

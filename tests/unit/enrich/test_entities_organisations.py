@@ -273,6 +273,8 @@ def test_translated_organisation_with_its_original_acronym(gazetteer) -> None:
     [
         # a capitalised place word inside a name announces nothing outside German
         ("en", 'She said so on the radio show "Desert Island Discs" last week.', set()),
+        # a listed non-entity is not split at its hyphen ("Euro-Atlantic" holds no Atlantic)
+        ("en", "They discussed ties with Euro-Atlantic institutions.", set()),
         # a facility word is never part of a person's name
         ("en", "Flights left Taoyuan International Airport, said Wang Mei.", {("Wang Mei", "person")}),
         # in German "das" after an organisation word is an article, not "of"
