@@ -18,7 +18,7 @@ Run `python -m bench.eval_enrich_real [--json] [--per-page]` (`make eval` calls 
    The headline figure is the share of all editors' topics recovered (micro); the mean per page, the
    predictions per page and the share recovered by equality alone are printed beside it, so that recall
    bought with a flood of output or with the containment rule shows.
-2. **Entities** on 43 of those pages labelled by hand (`tests/fixtures/entities_real/`, rules in its
+2. **Entities** on 47 of those pages labelled by hand (`tests/fixtures/entities_real/`, rules in its
    RULES.md): precision and recall per language and kind, on the labelled text (not a fresh parse).
 3. **Cost** per article of each part of `enrich_record` (language, key phrases, entities, MinHash) on the
    demo site's generated pages, the enrich budget being 15 ms.

@@ -84,9 +84,14 @@ def read_groups(path: str | Path) -> list[dict[str, Any]]:
 
 
 def default_groups() -> list[dict[str, Any]]:
-    """The alias groups that ship with newsflow."""
-    text = resources.files("services.enrich").joinpath("data/aliases.json").read_text(encoding="utf-8")
-    return list(json.loads(text)["groups"])
+    """The alias groups that ship with newsflow: the curated table, places the geographic tables lack
+    (`data/places.json`: regions, seas, rivers, Japan's prefectures) and well-known organisations
+    (`data/organisations.json`: parties, parliaments, agencies, media, platforms, companies, clubs)."""
+    data = resources.files("services.enrich").joinpath("data")
+    groups: list[dict[str, Any]] = []
+    for name in ("aliases.json", "places.json", "organisations.json"):
+        groups.extend(json.loads(data.joinpath(name).read_text(encoding="utf-8"))["groups"])
+    return groups
 
 
 @lru_cache(maxsize=4)

@@ -21,8 +21,18 @@ Rules, in order, on each run of capitalised words (connectors such as "of", "von
   before a word that reads as a noun ("-ung", "-heit");
 - a single word is the surname of a person found in the same article ("Lavrov"), or a person when a role
   word precedes it ("Papst Leo", "Trainer Krickau").
+- organisations also: a legal form ending the name ("GmbH", "S.p.A.", "plc" in lower case); a German office
+  word opening it ("Landratsamt Günzburg"); an organisation word opening it after a sentence-initial word
+  ("Hier la Banque de France"); a word announcing one ("Konzern RWE"); one capitalised word fused with its
+  head where nouns are lower case ("Overlegcomité"); an acronym defined in parentheses ("... (NBC)", also a
+  translated name's original one) or read after an article ("del PP"); a company followed by a model
+  designation is a product ("Airbus A350");
+- a word naming a kind of place announces one ("région de Koursk", "Stadt Uddevalla"); a one-word place
+  opening a longer unknown name is a venue or a club ("Vista Alegre", "Stamford Bridge").
 Titles are headline-cased, so only the gazetteer and surnames are used there. Text without spaces
-(Japanese, Chinese) and hangul get places only, by the gazetteer's names in those scripts.
+(Japanese, Chinese) and hangul get places only, by the gazetteer's names in those scripts (Korean names
+start a word; in Japanese one character stands for a country before a word about it, "米大統領", and a
+compass point before a country makes another region, "東日本").
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.enrich.aliases import AliasEntry
-from services.enrich.gazetteer import SPACELESS, Gazetteer
+from services.enrich.gazetteer import NOT_GIVEN_NAMES, SPACELESS, Gazetteer
 from services.enrich.tags import tag_key
 
 # A place name followed by one of these is part of a treaty or format name ("Minsk agreements").
@@ -43,6 +53,95 @@ _TOKEN = re.compile(r"[^\W_](?:[\w’'&.]|:s\b|-(?=\w))*|©|[^\w\s]", re.UNICODE
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’»]?\s+(?=[\"“‘«(]?[^\W\d_])|\n+")
 _POSSESSIVE = re.compile(r"(?:['’]s?|:s)$")
 _CREDIT_END = frozenset({"/", "|", ")", "]"})
+# Languages that write common nouns in lower case: a capitalised word inside a sentence is a name.
+LOWER_CASE_NOUN_LANGUAGES = frozenset({"nl", "sv", "no", "nb", "nn", "da", "en", "fr", "es", "it", "pt"})
+# Words naming a kind of place: the name after them (directly, or after "of"/"de"/"di") is a place.
+PLACE_CUES = frozenset(
+    {
+        "city",
+        "town",
+        "village",
+        "island",
+        "province",
+        "region",
+        "district",
+        "county",
+        "municipality",
+        "stadt",
+        "gemeinde",
+        "dorf",
+        "insel",
+        "provinz",
+        "bezirk",
+        "landkreis",
+        "kleinstadt",
+        "hafenstadt",
+        "ville",
+        "région",
+        "île",
+        "commune",
+        "localité",
+        "localités",
+        "département",
+        "ciudad",
+        "región",
+        "provincia",
+        "isla",
+        "municipio",
+        "pueblo",
+        "localidad",
+        "distrito",
+        "città",
+        "regione",
+        "isola",
+        "comune",
+        "paese",
+        "località",
+        "cidade",
+        "região",
+        "província",
+        "ilha",
+        "município",
+        "stad",
+        "gemeente",
+        "provincie",
+        "dorp",
+        "eiland",
+        "staden",
+        "byn",
+        "ön",
+        "byen",
+        "øya",
+        "øen",
+    }
+)
+# Words naming a facility: never part of a person's name ("Taoyuan International Airport").
+FACILITY_WORDS = frozenset(
+    {
+        "airport",
+        "stadium",
+        "station",
+        "hospital",
+        "bridge",
+        "hall",
+        "arena",
+        "street",
+        "road",
+        "square",
+        "park",
+        "centre",
+        "center",
+        "flughafen",
+        "stadion",
+        "bahnhof",
+        "aéroport",
+        "aeropuerto",
+        "aeroporto",
+        "estadio",
+        "stadio",
+    }
+)
+PLACE_CONNECTORS = frozenset({"of", "de", "di", "del", "della", "do", "da", "d", "van"})
 _GENITIVE_LANGUAGES = frozenset({"de", "nl", "sv", "no", "nb", "nn", "da"})
 # Lower-case words inside people's names ("of", "des", "für" join organisations' names, not people's).
 NAME_PARTICLES = frozenset(
@@ -51,6 +150,98 @@ NAME_PARTICLES = frozenset(
 _ELISION = re.compile(r"^[a-zà-ÿ]{1,5}['’](?=[^\W\d_])")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]")
 _ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-ZÄÖÜ&]{1,5}$")
+# "Europäische Zentralbank (EZB)": an acronym in parentheses right after a name defines it.
+_DEFINITION = re.compile(r"^\( ([A-ZÄÖÜ][A-ZÄÖÜ&0-9]{1,6}|[A-Z][a-z]{2,5}) \)")
+# A definite article (or a preposition fused with one) before an acronym: "the NFL", "der SPD", "del PP".
+DEFINITE_ARTICLES = frozenset(
+    {
+        "the",
+        "der",
+        "die",
+        "des",
+        "dem",
+        "den",
+        "la",
+        "le",
+        "les",
+        "el",
+        "los",
+        "las",
+        "il",
+        "lo",
+        "gli",
+        "l",
+        "het",
+        "del",
+        "della",
+        "dello",
+        "dei",
+        "degli",
+        "du",
+        "au",
+        "aux",
+        "al",
+        "beim",
+        "vom",
+        "zum",
+        "zur",
+        "im",
+        "am",
+    }
+)
+# Legal forms that follow a company's name in lower case ("Barclays plc", "Mediobanca spa").
+_LOWER_LEGAL_FORMS = frozenset(
+    {"plc", "inc", "ltd", "llc", "gmbh", "spa", "s.p.a.", "srl", "s.r.l.", "bv", "nv", "oyj"}
+)
+# German bodies named by their seat: the office word opens the name ("Landratsamt Günzburg", "Amtsgericht Köln").
+_GERMAN_OFFICE_FIRST = ("amt", "gericht", "ministerium", "polizei", "behörde", "kammer", "präsidium")
+# Administrative suffixes of Korean and Japanese place names: the name is also written without them.
+_ADMINISTRATIVE_SUFFIXES = frozenset("시도군구市県府都区")
+# A model designation after a company's name makes a product ("Airbus A350", "Galaxy S24").
+_MODEL = re.compile(r"^(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w-]+$")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A compass point before a place written in Han makes another region ("東日本" is eastern Japan, not Japan).
+_COMPASS = frozenset("東西南北")
+# One Han character stands for a country before a word about it ("米大統領", "英紙", "米ニュースサイト") or
+# beside another such abbreviation ("米中", "日米"); alone it is a common word (米 is rice).
+JA_COUNTRY_ABBREVIATIONS = {
+    "米": "United States",
+    "英": "United Kingdom",
+    "露": "Russia",
+    "仏": "France",
+    "独": "Germany",
+    "韓": "South Korea",
+    "豪": "Australia",
+}
+_JA_ABBREVIATION_NEXT = (
+    "大統領",
+    "政府",
+    "政権",
+    "軍",
+    "国防",
+    "国務",
+    "紙",
+    "当局",
+    "議会",
+    "企業",
+    "首相",
+    "外相",
+    "側",
+    "連邦",
+    "大使",
+    "兵",
+    "中",
+    "露",
+    "英",
+    "韓",
+    "朝",
+    "欧",
+    "国内",
+    "経済",
+    "メディア",
+)
+_JA_ABBREVIATION_PREVIOUS = frozenset("日訪米英露仏独韓豪中")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +269,7 @@ class _Run:
     before: str | None
     after: str | None
     is_title: bool
+    previous: tuple[str, ...] = ()  # up to three tokens before the run, `before` last
 
 
 def extract_entities(
@@ -100,17 +292,76 @@ def extract_entities(
     found: dict[str, AliasEntry] = {}
     spellings: dict[str, list[str]] = {}
     mentions: list[str | list[str]] = []  # entity keys in order; a list is an unresolved single word
+    defined: dict[str, AliasEntry] = {}  # acronym -> the name it was defined for
+    confirmed: set[str] = set()  # keys of acronyms read as organisations once ("the NFL", "del PP")
     german = language == "de"
+    defining = None  # the acronym just defined: its mention in the parentheses is no second mention
     for run in runs:
-        for item in _classify_run(run, gazetteer, stop, language, german):
+        if defining is not None and run.before == "(" and [t.text for t in run.tokens] == [defining]:
+            defining = None
+            continue
+        definition = _definition(run, gazetteer, stop, german)
+        defining = definition[0] if definition is not None else None
+        items = [definition[1]] if definition is not None else _classify_run(run, gazetteer, stop, language, german)
+        if definition is not None:
+            defined[definition[0]] = definition[1][0]
+            spellings.setdefault(definition[1][0].key, []).append(definition[0])
+        for item in items:
             if isinstance(item, str):
                 mentions.append([item])
                 continue
             entry, surface = item
+            if surface in defined:
+                entry = defined[surface]
+            elif gazetteer.aliases.lookup(entry.key) is not None or (
+                len(run.tokens) == 1
+                and _ACRONYM.match(surface)
+                and run.before is not None
+                and run.before.casefold() in DEFINITE_ARTICLES
+            ):
+                confirmed.add(entry.key)  # a known acronym, or one read as a name ("the NFL", "del PP")
             found.setdefault(entry.key, entry)
             spellings.setdefault(entry.key, []).append(surface)
             mentions.append(entry.key)
-    return _count(mentions, found, spellings, language)
+    return _count(mentions, found, spellings, language, confirmed | {e.key for e in defined.values()})
+
+
+def _definition(
+    run: _Run, gazetteer: Gazetteer, stop: frozenset[str], german: bool
+) -> tuple[str, tuple[AliasEntry, str]] | None:
+    """(acronym, (entry, surface)) when the run is a name followed by its acronym in parentheses whose
+    letters it holds in order ("Namibian Broadcasting Corporation (NBC)", "Europäische Zentralbank (EZB)"):
+    the name is the one the gazetteer knows, or an organisation. A translated organisation's name may carry
+    its original acronym, in capitals or not ("Comando della Difesa Aerospaziale del Nord America (Norad)")."""
+    match = _DEFINITION.match(run.after or "")
+    if match is None or run.is_title:
+        return None
+    acronym = match.group(1)
+    translated = _organisation_run(run.tokens, gazetteer, stop, german)
+    if translated is not None and len(translated[1].split()) >= 3:
+        return acronym, translated
+    if not acronym.isupper():
+        return None
+    start = 0
+    while start < len(run.tokens) and (
+        run.tokens[start].text.casefold() in stop
+        or _is_cue(run.tokens[start].text, gazetteer)
+        or run.tokens[start].text.casefold() in gazetteer.org_cues
+    ):
+        start += 1
+    words = [t.text for t in run.tokens[start:]]
+    if not words or words[0][:1].casefold() != acronym[0].casefold():
+        return None
+    letters = iter("".join(words).casefold())
+    if not all(ch in letters for ch in acronym.casefold() if ch.isalpha()):
+        return None
+    surface = " ".join(words)
+    entry = gazetteer.known(surface)
+    if entry is None:
+        if len(words) < 2 and not (german and words[0].casefold().endswith(_GERMAN_ORG_ENDINGS)):
+            return None
+        entry = AliasEntry(key=tag_key(surface), name=surface, kind="organisation")
+    return acronym, (entry, surface)
 
 
 def _count(
@@ -118,6 +369,7 @@ def _count(
     found: dict[str, AliasEntry],
     spellings: dict[str, list[str]],
     language: str | None = None,
+    confirmed: frozenset[str] | set[str] = frozenset(),
 ) -> list[EntityMention]:
     """Mentions counted per entity, single words resolved to the people whose surname they are, and the
     spellings of one name merged ("Zentralen Wahlkommission", "Stine Eilertzens", "Stine Ilona Eilertzen")."""
@@ -138,7 +390,7 @@ def _count(
     out = []
     for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
         entry = found[key]
-        if count < 2 and not entry.aliases and _ACRONYM.match(entry.name):
+        if count < 2 and not entry.aliases and _ACRONYM.match(entry.name) and key not in confirmed:
             continue  # an acronym the gazetteer does not know is an organisation only when it recurs
         aliases = tuple(dict.fromkeys(s for s in (*entry.aliases, *spellings[key]) if s != entry.name))
         out.append(EntityMention(key=key, name=entry.name, kind=entry.kind or "topic", count=count, aliases=aliases))
@@ -198,18 +450,43 @@ def _spaceless_places(segments: Sequence[tuple[str, bool]], gazetteer: Gazetteer
     for text, _ in segments:
         i = 0
         while i < len(text):
+            abbreviation = _country_abbreviation(text, i)
+            if abbreviation is not None and (i == 0 or text[i - 1] not in _COMPASS):
+                entry = gazetteer.known(abbreviation) or AliasEntry(tag_key(abbreviation), abbreviation, "place")
+                found.setdefault(entry.key, entry)
+                spellings.setdefault(entry.key, []).append(text[i])
+                mentions.append(entry.key)
+                i += 1
+                continue
             for j in range(min(len(text), i + longest), i + 1, -1):
                 name = names.get(text[i:j])
                 if name is None or (j < len(text) and _KATAKANA.match(text[j - 1]) and _KATAKANA.match(text[j])):
                     continue  # "ハマ" (Hama) inside "ハマス" (Hamas): a katakana word goes on
+                if i > 0 and text[i - 1] in _COMPASS and _HAN.match(text[i]):
+                    continue  # "東日本" (eastern Japan) is not Japan
+                if i > 0 and _HANGUL.match(text[i]) and _HANGUL.match(text[i - 1]):
+                    continue  # Korean words are spaced: a name starts a word ("우리가" holds no Riga)
                 entry = gazetteer.known(name) or AliasEntry(key=tag_key(name), name=name, kind="place")
                 found.setdefault(entry.key, entry)
                 spellings.setdefault(entry.key, []).append(text[i:j])
+                if j - i > 2 and text[j - 1] in _ADMINISTRATIVE_SUFFIXES:
+                    spellings[entry.key].append(text[i : j - 1])  # "부산시" is also "부산", "東京都" "東京"
                 mentions.append(entry.key)
                 i = j - 1
                 break
             i += 1
     return _count(mentions, found, spellings)
+
+
+def _country_abbreviation(text: str, i: int) -> str | None:
+    """The country one Han character at `i` stands for in Japanese text, when the context says it does."""
+    country = JA_COUNTRY_ABBREVIATIONS.get(text[i])
+    if country is None:
+        return None
+    rest = text[i + 1 :]
+    if rest.startswith(_JA_ABBREVIATION_NEXT) or _KATAKANA.match(rest[:1]):
+        return country
+    return country if i > 0 and text[i - 1] in _JA_ABBREVIATION_PREVIOUS and text[i - 1] != text[i] else None
 
 
 @lru_cache(maxsize=64)
@@ -234,7 +511,7 @@ def _tokens(sentence: str, gazetteer: Gazetteer) -> list[str]:
         possessive = len(word) > 2 and _POSSESSIVE.search(word) is not None
         word = _POSSESSIVE.sub("", word) if possessive else word
         parts = word.split("-")
-        if len(parts) > 1 and all(parts) and _splits(parts, gazetteer):
+        if len(parts) > 1 and all(parts) and word not in gazetteer.non_entities and _splits(parts, gazetteer):
             for i, part in enumerate(parts):
                 tokens.append(part)
                 if i < len(parts) - 1:
@@ -288,16 +565,29 @@ def _capitalised_runs(sentence: str, is_title: bool, gazetteer: Gazetteer, stop:
         if cap:
             current.append(_Token(text, i == first_word, True))
             continue
+        if current and folded in _LOWER_LEGAL_FORMS:
+            current.append(_Token(text, False, True))  # "Barclays plc"
+            continue
         if current and _inner_connector(tokens, i, gazetteer):
             current.append(_Token(text, False, False))
             continue
         if current:
             start = i - len(current)
-            runs.append(_Run(current, tokens[start - 1] if start > 0 else None, " ".join(tokens[i : i + 3]), is_title))
+            before = tokens[start - 1] if start > 0 else None
+            previous = tuple(tokens[max(0, start - 3) : start])
+            runs.append(_Run(current, before, " ".join(tokens[i : i + 3]), is_title, previous))
             current = []
     if current:
         start = len(tokens) - len(current)
-        runs.append(_Run(current, tokens[start - 1] if start > 0 else None, None, is_title))
+        runs.append(
+            _Run(
+                current,
+                tokens[start - 1] if start > 0 else None,
+                None,
+                is_title,
+                tuple(tokens[max(0, start - 3) : start]),
+            )
+        )
     return runs
 
 
@@ -330,7 +620,8 @@ def _is_cue(word: str, gazetteer: Gazetteer) -> bool:
     ):
         if form in gazetteer.person_cues or (len(form) > 6 and form.endswith(gazetteer.role_suffixes)):
             return True
-    return False
+    parts = folded.split("-")
+    return len(parts) > 1 and all(p in gazetteer.person_cues for p in parts)  # "Major-Gen", "Vice-President"
 
 
 def _lookup(surface: str, gazetteer: Gazetteer, language: str | None) -> AliasEntry | None:
@@ -359,6 +650,7 @@ def _classify_run(
             return [org]
     unknown: list[_Token] = []
     cue = run.before is not None and _is_cue(run.before, gazetteer)
+    announced = _announced(run, gazetteer)
     i = 0
     while i < len(tokens):
         match = None
@@ -372,13 +664,25 @@ def _classify_run(
                 break
         if match is not None and match[2] == i + 1 and _name_part(tokens, i, unknown, gazetteer, german):
             match = None  # "Sofia Östmark", "Cecilia Sala", "Travis Kelce": a given name's company
+        if (
+            match is not None
+            and match[2] == i + 1
+            and language in LOWER_CASE_NOUN_LANGUAGES
+            and _longer_name(tokens, i, run.is_title, gazetteer, stop)
+        ):
+            match = None  # "Vista Alegre", "Stamford Bridge": a venue or a club named after a place
         if match is not None:
             entry, surface, j = match
             following = tokens[j].text if j < len(tokens) else (run.after or "").split(" ")[0]
-            if not (entry.kind == "place" and following.casefold() in NOT_PLACE_AFTER):
-                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
+            inside = following.casefold() in NOT_PLACE_AFTER or (
+                j < len(tokens) and following.casefold() in gazetteer.org_heads
+            )
+            product = entry.kind == "organisation" and _MODEL.match(following) is not None
+            if not (entry.kind == "place" and inside) and not product:
+                # not "Minsk agreements", "Silicon Valley Bank" in a title, nor a product ("Airbus A350")
+                out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, announced, language))
                 out.append((entry, surface))
-            unknown, cue, i = [], False, j
+            unknown, cue, announced, i = [], False, None, j
             continue
         token = tokens[i]
         folded = token.text.casefold()
@@ -386,19 +690,90 @@ def _classify_run(
         breaks = (
             _is_cue(token.text, gazetteer)
             or folded in gazetteer.org_cues
+            or folded in PLACE_CUES
             or token.text in gazetteer.non_entities
             or (not token.cap and not inner)
             or (folded in stop and not inner)
         )
         if breaks:
-            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german))
+            out.extend(_unknown_run(unknown, cue, None, run.is_title, gazetteer, german, announced, language))
             unknown = []
             cue = _is_cue(token.text, gazetteer)
+            announced = (
+                # a capitalised place word inside a name announces nothing ("Desert Island Discs"), except in
+                # German, which capitalises it anyway ("Stadt Uddevalla")
+                "place"
+                if folded in PLACE_CUES and german
+                else "organisation"
+                if _is_org_cue(token.text, gazetteer)
+                else None
+            )
         else:
             unknown.append(token)
         i += 1
-    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german))
+    out.extend(_unknown_run(unknown, cue, run.after, run.is_title, gazetteer, german, announced, language))
     return out
+
+
+def _compound_org(word: str, gazetteer: Gazetteer) -> bool:
+    """Whether one word is an organisation's name fused with its head-word ("Overlegcomité", "Wereldbank",
+    "Utrikesdepartementet"); only where common nouns are written in lower case, so that a capital marks a name."""
+    folded = word.casefold()
+    if not word.isalpha() or not folded.endswith(_endings(gazetteer.org_heads, 4)):
+        return False
+    return any(len(folded) >= len(head) + 3 and folded.endswith(head) for head in _endings(gazetteer.org_heads, 4))
+
+
+def _announced(run: _Run, gazetteer: Gazetteer) -> str | None:
+    """The kind the words before a run announce: an organisation ("Konzern", "advocatenkantoor") or a place
+    ("Stadt", "byen", "the island of", "la région russe de", "la città di")."""
+    if run.before is None:
+        return None
+    if _is_org_cue(run.before, gazetteer):
+        return "organisation"
+    if run.before.casefold() in PLACE_CUES:
+        return "place"
+    if run.before.casefold() in PLACE_CONNECTORS and any(w.casefold() in PLACE_CUES for w in run.previous[:-1]):
+        return "place"
+    return None
+
+
+def _is_org_cue(word: str, gazetteer: Gazetteer) -> bool:
+    """A word that announces an organisation's name: "Sender", "Konzern", "advocatenkantoor", "newspaper"
+    (compounds by their ending)."""
+    folded = word.casefold()
+    return folded in gazetteer.org_cues or folded.endswith(_endings(gazetteer.org_cues, 5))
+
+
+@lru_cache(maxsize=16)
+def _endings(words: frozenset[str], min_length: int) -> tuple[str, ...]:
+    """The words of a list at least `min_length` long, as a tuple for `str.endswith`."""
+    return tuple(w for w in words if len(w) >= min_length)
+
+
+def _longer_name(tokens: list[_Token], i: int, is_title: bool, gazetteer: Gazetteer, stop: frozenset[str]) -> bool:
+    """Whether the one-word place at `i` opens a longer name: the next word of the run is capitalised, and
+    neither known, a role, an organisation word nor a stop word ("Vista Alegre", "Stamford Bridge"; not
+    "Gaza City", "Berlin Police"). Titles capitalise every word, so there it says nothing."""
+    word = tokens[i].text
+    if is_title or i + 1 >= len(tokens) or word.isupper() or gazetteer.known(word) is None:
+        return False  # also a genitive ("Iraks Saddam Hussein", "Libyas Moammar Gadhafi"): two names
+    if gazetteer.is_given_name(word):
+        return False  # "China Geo" would become a person: the place stays
+    nxt = tokens[i + 1]
+    folded = nxt.text.casefold()
+    return (
+        nxt.cap
+        and nxt.text.isalpha()
+        and not nxt.text.isupper()
+        and folded not in stop
+        and folded not in gazetteer.org_heads
+        and folded not in gazetteer.legal_forms
+        and folded not in ("city", "town")
+        and not _is_cue(nxt.text, gazetteer)
+        and not gazetteer.is_given_name(nxt.text)
+        and gazetteer.known(nxt.text) is None
+    )
 
 
 def _name_part(tokens: list[_Token], i: int, unknown: list[_Token], gazetteer: Gazetteer, german: bool) -> bool:
@@ -425,21 +800,43 @@ def _organisation_run(
     an organisation's name, places inside included ("Bank of Montreal", "Silicon Valley Bank",
     "Universidad de Salamanca"); leading stop words and role words are not part of it."""
     start = 0
-    skip = stop | gazetteer.org_cues
-    while start < len(tokens) and tokens[start].text.casefold() in skip:
+    # a stop word opening the sentence ("The", "Desde la Asociación") and announcing words ("Sender") are not
+    # part of the name; a capitalised stop word inside a sentence is ("the UAE's General Civil Aviation
+    # Authority", "read The Moscow Times")
+    while start < len(tokens) and (
+        (tokens[start].text.casefold() in stop and (tokens[start].sentence_start or not tokens[start].cap))
+        or tokens[start].text.casefold() in gazetteer.org_cues
+    ):
         start += 1
     words = [t.text for t in tokens[start:]]
+    # "Hier la Cour de cassation": a name opening with an organisation word starts there, after an article
+    opening = next(
+        (
+            k
+            for k in range(1, len(words) - 1)
+            if words[k].casefold() in gazetteer.org_first and not words[k - 1][:1].isupper()
+        ),
+        None,
+    )
+    if opening is not None and words[0].casefold() not in gazetteer.org_first:
+        words = words[opening:]
     if len(words) < 2 or gazetteer.known(" ".join(words)) is not None:
         return None
     last, first = words[-1].casefold(), words[0].casefold()
     # "Civil Aviation Authority of Nepal": an organisation word followed by "of" and more
     head_of = any(
-        w.casefold() in gazetteer.org_heads and words[k + 1] in gazetteer.connectors for k, w in enumerate(words[:-1])
+        w.casefold() in gazetteer.org_heads
+        and words[k + 1] in gazetteer.connectors
+        and words[k + 1] not in gazetteer.article_connectors
+        and not (german and words[k + 1] == "das")  # "Küstenwache das Schiff": an article, not "of"
+        for k, w in enumerate(words[:-1])
     )
     if (
         head_of
         or last in gazetteer.org_heads
+        or last in gazetteer.legal_forms
         or (german and last.endswith(_GERMAN_ORG_ENDINGS))
+        or (german and len(words) == 2 and first.endswith(_GERMAN_OFFICE_FIRST))
         or first in gazetteer.org_first
     ):
         surface = " ".join(words)
@@ -448,7 +845,14 @@ def _organisation_run(
 
 
 def _unknown_run(
-    tokens: list[_Token], cue: bool, after: str | None, is_title: bool, gazetteer: Gazetteer, german: bool
+    tokens: list[_Token],
+    cue: bool,
+    after: str | None,
+    is_title: bool,
+    gazetteer: Gazetteer,
+    german: bool,
+    announced: str | None = None,
+    language: str | None = None,
 ) -> list[tuple[AliasEntry, str] | str]:
     """Classify a run of capitalised words the gazetteer does not know, by the rules above."""
     while tokens and not tokens[-1].cap:
@@ -458,15 +862,31 @@ def _unknown_run(
     words = [t.text for t in tokens]
     if is_title:
         return [w for w in words if w.isalpha()]
+    announced_place = announced == "place" and len(words) <= 2 and not tokens[0].sentence_start
+    if announced_place and all(w.isalpha() for w in words) and not gazetteer.is_given_name(words[0]):
+        name = " ".join(words)  # "la région russe de Koursk", "the island of Luzon", "Stadt Uddevalla"
+        return [(AliasEntry(key=tag_key(name), name=name, kind="place"), name)]
+    if (
+        announced == "organisation"
+        and len(words) <= 4
+        and not tokens[0].sentence_start
+        and not gazetteer.is_given_name(words[0])
+    ):
+        name = " ".join(words)  # "Konzern RWE", "advocatenkantoor DLA Piper", "the newspaper Politiken"
+        return [(AliasEntry(key=tag_key(name), name=name, kind="organisation"), name)]
     if len(words) == 1:
         word = words[0]
         if _ACRONYM.match(word) and word.casefold() not in gazetteer.credit_words:
             return [(AliasEntry(key=tag_key(word), name=word, kind="organisation"), word)]
         if cue and word.isalpha() and not tokens[0].sentence_start:
             return [(AliasEntry(key=tag_key(word), name=word, kind="person"), word)]
+        if language in LOWER_CASE_NOUN_LANGUAGES and not tokens[0].sentence_start and _compound_org(word, gazetteer):
+            return [(AliasEntry(key=tag_key(word), name=word, kind="organisation"), word)]
         return [word] if word.isalpha() else []
     # a person's name may follow words that are not one ("Bubi Jona Niemiec"): it starts at a given name
     for start in range(len(tokens) - 1):
+        if start > 0 and words[start - 1] in NOT_GIVEN_NAMES:
+            continue  # "San Isidro", "Santa Lucía": a saint or a place, not a person
         person = _person(tokens[start:], cue and start == 0, after, gazetteer, german)
         if person is not None:
             name = " ".join(person)
@@ -494,10 +914,14 @@ _GERMAN_ORG_ENDINGS = (
 def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazetteer, german: bool) -> list[str] | None:
     """The words of a person's name at the start of the run, or None."""
     words = [t.text for t in tokens]
-    if not words[0][:1].isupper() or not (words[0] in gazetteer.first_names or cue or len(words) == len(tokens)):
+    if not words[0][:1].isupper() or not (gazetteer.is_given_name(words[0]) or cue or len(words) == len(tokens)):
         return None
     cut = next(
-        (k for k, w in enumerate(words[1:], 1) if w.casefold() in gazetteer.org_heads or _is_cue(w, gazetteer)),
+        (
+            k
+            for k, w in enumerate(words[1:], 1)
+            if w.casefold() in gazetteer.org_heads or w.casefold() in FACILITY_WORDS or _is_cue(w, gazetteer)
+        ),
         len(words),
     )
     words = words[:cut]
@@ -520,7 +944,7 @@ def _person(tokens: list[_Token], cue: bool, after: str | None, gazetteer: Gazet
         return None
     follows = (after or "").split(" ")
     speech = len(words) == len(tokens) and (follows[0] in gazetteer.speech_verbs or follows[:2] == [",", "who"])
-    if words[0] in gazetteer.first_names or cue or speech:
+    if gazetteer.is_given_name(words[0]) or cue or speech:
         return words
     return None
 

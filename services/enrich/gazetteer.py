@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from services.enrich.aliases import AliasEntry, AliasTable, load_alias_table
+from services.enrich.aliases import AliasEntry, AliasTable, default_groups, load_alias_table
 from services.enrich.tags import tag_key
 
 # Cities below this population are left out: small towns share names with common words and surnames.
@@ -63,6 +63,7 @@ NAME_LOCALES = (
 # CLDR regions news names as places ("Karibik", "Lateinamerika", "ヨーロッパ"): Africa, Asia, Europe, Oceania,
 # Latin America, South America, the Caribbean.
 REGIONS = ("002", "142", "150", "009", "419", "005", "029")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "no", "da")
 # Given names in the lists that open place names far more often than they name a person.
@@ -90,6 +91,15 @@ class Gazetteer:
     role_suffixes: tuple[str, ...] = ()
     noun_suffixes: tuple[str, ...] = ()
     spaceless_places: dict[str, str] | None = None  # Han/kana/hangul spelling -> canonical name
+    legal_forms: frozenset[str] = frozenset()  # "GmbH", "S.p.A.", "plc": a name ending in one is a company
+
+    def is_given_name(self, word: str) -> bool:
+        """Whether a word is a known given name, also written with other accents ("Andreï", "Andrei"), or a
+        compound of two ("Jean-Noël", "Hans-Peter")."""
+        if word in self.first_names or fold_accents(word) in self.first_names:
+            return True
+        parts = word.split("-")
+        return len(parts) == 2 and all(p[:1].isupper() and fold_accents(p) in self.first_names for p in parts)
 
     def known(self, text: str) -> AliasEntry | None:
         """The canonical entry for a name as written: alias table first, then geographic names."""
@@ -189,6 +199,11 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
             places.setdefault(tag_key(spelling), group["name"])
             if SPACELESS.search(spelling):
                 spaceless.setdefault(spelling, group["name"])
+    for group in default_groups():  # the alias table's places written in Han, kana or hangul ("北海道", "中東")
+        if group.get("kind") == "place":
+            for spelling in group.get("aliases") or ():
+                if SPACELESS.search(spelling):
+                    spaceless.setdefault(spelling, group["name"])
     for city in cities:
         if "population" in city and city["population"] < min_population and city["name"] not in capitals:
             continue
@@ -200,6 +215,13 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
             if SPACELESS.search(alt):
                 # two Han characters name many small towns, and sit inside longer words ("北海" in "北海道")
                 if len(alt) >= 2 and (city.get("population", 0) >= SPACELESS_CITY or name in capitals):
+                    if (
+                        len(alt) == 2
+                        and _HANGUL.search(alt)
+                        and name not in capitals
+                        and city.get("countrycode") not in ("KR", "KP")
+                    ):
+                        continue  # a foreign city's two Sino-Korean syllables are a word ("연대": Yantai, solidarity)
                     spaceless.setdefault(alt, name)
             elif _plain(alt) == _plain(name) and _LATIN_NAME.match(alt):
                 places.setdefault(tag_key(alt), name)  # a spelling variant: "Århus", "Aarhus"
@@ -209,6 +231,11 @@ def _places(min_population: int, rejected: frozenset[str]) -> tuple[dict[str, st
     for city, name in exemplar_cities().items():
         places.setdefault(tag_key(city), english.get(tag_key(name), name))
     return places, spaceless
+
+
+def fold_accents(word: str) -> str:
+    """A word without its accents and diaereses ("Andreï" -> "Andrei", "José" -> "Jose")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
 def _plain(name: str) -> str:
@@ -253,4 +280,5 @@ def load_gazetteer(aliases_path: str | None = None, min_city_population: int = M
         role_suffixes=tuple(rules["role_suffixes"]),
         noun_suffixes=tuple(rules["noun_suffixes"]),
         spaceless_places=spaceless,
+        legal_forms=frozenset(w.casefold() for w in rules["legal_forms"]),
     )

@@ -127,7 +127,7 @@ def test_quality_gate_on_labelled_pages(gazetteer) -> None:
                 ("Brussels", "place"),
                 ("Belgium", "place"),
                 ("Germany", "place"),
-                ("Europese Commissie", "organisation"),
+                ("European Commission", "organisation"),
             },
         ),
         (

@@ -10,10 +10,24 @@ from bench.eval_enrich_real import ENTITY_LABELS, evaluate_entities, evaluate_to
 from services.enrich.gazetteer import load_gazetteer
 from services.enrich.scoring import load_labels
 
-ENTITY_MINIMUMS = {"precision": 0.85, "recall": 0.60}
-# The two languages with a dozen labelled pages each hold the same minimums on their own.
-LANGUAGE_MINIMUMS = {"de": (0.85, 0.60), "en": (0.83, 0.60)}
-TOPICS_MINIMUM = 0.35
+ENTITY_MINIMUMS = {"precision": 0.94, "recall": 0.78}
+# Every language of the table holds the targets (precision 0.85, recall 0.60) on its own; the
+# pins are what was reached (`python -m bench.eval_enrich_real`). Languages with one to four labelled pages
+# (es, ja, ko, sv, it, da, fr, nl) move by a whole entity at a time: their pins say little beyond the targets.
+LANGUAGE_MINIMUMS = {
+    "de": (0.94, 0.84),
+    "en": (0.93, 0.81),
+    "no": (0.96, 0.75),
+    "es": (1.00, 0.63),
+    "ja": (0.93, 0.68),
+    "ko": (0.92, 0.66),
+    "sv": (1.00, 0.76),
+    "it": (1.00, 0.80),
+    "da": (1.00, 0.75),
+    "fr": (0.92, 0.81),
+    "nl": (0.91, 0.64),
+}
+TOPICS_MINIMUM = 0.42
 
 
 @pytest.fixture(scope="module")
