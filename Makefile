@@ -45,7 +45,7 @@ eval: $(STAMP)  ## parse scores on real pages (beside trafilatura) and on the ge
 bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 	$(PY) -m bench.parse_bench
 
-bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
+bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick, or --stored 100000,1000000 (pre-filled stores)
 	$(PY) -m bench.pipeline_bench $(ARGS)
 
 check-deploy: $(STAMP)  ## Docker Compose validates docker-compose.yml (.env.example, secrets filled in); hadolint lints the Dockerfile
