@@ -15,7 +15,8 @@ through Python), one copy `k` per template-sized block of articles:
   and the host column to `s{k % 20}.example`: 20 sites, no clash with the site the benchmark fetches;
 - MinHash band keys are re-hashed with k: copies are not near-duplicates of each other (a real
   store's articles mostly are not), so a new article's candidate lookup finds what it would in a real store;
-- every time is moved k hours back, and no copy is due for a re-poll;
+- every time is moved back by (copies - 1 - k) hours: the last copy has the template's times and the
+  first is the oldest, so ids and dates grow together as in a real store; no copy is due for a re-poll;
 - tags, entities and feeds are shared rows, kept once as the template has them (a real store's tag
   set grows much slower than its articles).
 
@@ -123,7 +124,7 @@ def fill_store(
         statements = [_copy_statement(t, strides, origins) for t in copied_tables() if strides.get(t.name) is not None]
         errors: list[BaseException] = []
         threads = [
-            threading.Thread(target=_copy_chunks, args=(target_url, statements, chunks, errors))
+            threading.Thread(target=_copy_chunks, args=(target_url, statements, chunks, copies, errors))
             for _ in range(max(1, workers))
         ]
         for thread in threads:
@@ -161,6 +162,7 @@ def _copy_chunks(
     target_url: str,
     statements: list[sql.Composed],
     chunks: queue.SimpleQueue[tuple[int, int]],
+    copies: int,
     errors: list[BaseException],
 ) -> None:
     """One loading connection: takes ranges of copies until none is left, one transaction each."""
@@ -175,7 +177,7 @@ def _copy_chunks(
                 except queue.Empty:
                     return
                 for statement in statements:
-                    conn.execute(statement, {"first": first, "last": last})
+                    conn.execute(statement, {"first": first, "last": last, "copies": copies})
                 conn.commit()
     except BaseException as exc:  # handed to the caller's thread, which raises it
         errors.append(exc)
@@ -275,7 +277,7 @@ def _column_expression(table: Table, name: str, strides: dict[str, int | None], 
             )
         return sql.SQL("({e})::{t}").format(e=expr, t=sql.SQL("jsonb" if name == "record" else "text"))
     if isinstance(column.type, UTCDateTime):
-        return sql.SQL("{c} - k * interval '1 hour'").format(c=col)
+        return sql.SQL("{c} - (%(copies)s::bigint - 1 - k) * interval '1 hour'").format(c=col)
     return col
 
 

@@ -22,6 +22,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -162,6 +164,10 @@ class Article(Base):
     """A parsed article, keyed by its canonical URL."""
 
     __tablename__ = "articles"
+    # `GET /articles?since=` filters on the published time, else the first seen (migration 0010).
+    __table_args__ = (
+        Index("ix_articles_published_or_seen", func.coalesce(text("published_at"), text("first_seen_at"))),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,32 @@
+"""Migration 0010 (indexes for a grown store) upgrades and downgrades on Postgres and on SQLite."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import text
+
+from shared.db import alembic_config, engine_for, upgrade_database
+
+INDEX = "ix_articles_published_or_seen"
+
+
+def article_indexes(url: str) -> set[str]:
+    """Index names of `articles`, expression indexes included (SQLAlchemy's inspector skips those on SQLite)."""
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'articles'"
+        if url.startswith("sqlite")
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'articles'"
+    )
+    with engine_for(url).connect() as conn:
+        return set(conn.execute(text(query)).scalars())
+
+
+def test_scale_indexes_upgrade_and_downgrade(store_url):
+    assert INDEX in article_indexes(store_url)
+    command.downgrade(alembic_config(store_url), "0009_comment_providers")
+    try:
+        assert INDEX not in article_indexes(store_url)
+        assert "ix_articles_published_at" in article_indexes(store_url)
+    finally:
+        upgrade_database(store_url)
+    assert INDEX in article_indexes(store_url)
