@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-writes bench-warc lock check-deploy clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-api bench-writes bench-warc lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ lock: $(STAMP)  ## regenerate requirements.lock (what the image installs) from p
 	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
 	  | $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
 	    --custom-compile-command "make lock" --quiet --output-file requirements.lock $(ARGS)
+
+bench-api: $(STAMP)  ## GET /articles, /articles/{id}, comment events and /search p95 on a pre-filled store while workers ingest (BENCHMARKS.md); ARGS=--stored N
+	$(PY) -m bench.api_read_bench $(ARGS)
 
 bench-writes: $(STAMP)  ## POST /urls p50/p95 with 10 concurrent clients vs one (needs Postgres; BENCHMARKS.md); ARGS=...
 	$(PY) -m bench.api_write_bench $(ARGS)

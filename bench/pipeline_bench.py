@@ -495,6 +495,7 @@ def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdi
             postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
             rows=rows,
             machine_busy_pct=busy,
+            database_url=db_url,
         )
     finally:
         for p in procs.values():

@@ -221,11 +221,12 @@ class ArticleTag(Base):
     """A tag on an article, with the site's raw spelling and its position."""
 
     __tablename__ = "article_tags"
-    __table_args__ = (UniqueConstraint("article_id", "tag_id"),)
+    # (tag, article): a tag's articles in id order, for `GET /articles?tag=` pages (migration 0010).
+    __table_args__ = (UniqueConstraint("article_id", "tag_id"), Index("ix_article_tags_tag_id", "tag_id", "article_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
-    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
     raw: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

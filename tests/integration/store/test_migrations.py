@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from shared.db import alembic_config, engine_for, upgrade_database
 
 INDEX = "ix_articles_published_or_seen"
+TAG_INDEX = "ix_article_tags_tag_id"
 
 
 def article_indexes(url: str) -> set[str]:
@@ -21,12 +22,21 @@ def article_indexes(url: str) -> set[str]:
         return set(conn.execute(text(query)).scalars())
 
 
+def tag_index_columns(url: str) -> list[str]:
+    engine = engine_for(url)
+    engine.dispose()  # a fresh connection reads the schema as it is now
+    return next(ix["column_names"] for ix in inspect(engine).get_indexes("article_tags") if ix["name"] == TAG_INDEX)
+
+
 def test_scale_indexes_upgrade_and_downgrade(store_url):
     assert INDEX in article_indexes(store_url)
+    assert tag_index_columns(store_url) == ["tag_id", "article_id"]
     command.downgrade(alembic_config(store_url), "0009_comment_providers")
     try:
         assert INDEX not in article_indexes(store_url)
         assert "ix_articles_published_at" in article_indexes(store_url)
+        assert tag_index_columns(store_url) == ["tag_id"]
     finally:
         upgrade_database(store_url)
     assert INDEX in article_indexes(store_url)
+    assert tag_index_columns(store_url) == ["tag_id", "article_id"]
