@@ -1,5 +1,5 @@
 """Read-side listings for the HTTP API: filtered article pages, comment event streams, and the
-parts of an article's view that the API adds (entities, revisions).
+parts of an article's view that the API adds (revisions).
 
 Pages are keyset-paginated on immutable keys (article id; event time, kind, row id), so rows
 inserted while a client pages never shift, repeat or hide rows it has not reached yet.
@@ -16,7 +16,6 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared import models
-from shared.store.enrichment import enrichment_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +97,6 @@ def tag_keys(session: Session, article_ids: Sequence[int]) -> dict[int, list[str
     for article_id, key in rows:
         keys.setdefault(article_id, []).append(key)
     return keys
-
-
-def article_entities(session: Session, article_id: int) -> list[dict[str, Any]]:
-    """Named entities found in the article, with mention counts and aliases, most prominent first."""
-    return enrichment_view(session, article_id)["entities"]
 
 
 def article_revisions(session: Session, article_id: int) -> list[dict[str, Any]]:
