@@ -115,6 +115,7 @@ def fill_store(
         ]
         strides = _load_template(src, dst)
         indexes = _drop_secondary_indexes(dst)
+        _set_autovacuum(dst, enabled=False)  # it would scan the tables while they grow; VACUUM runs after
         dst.commit()
         copies = -(-articles // per_copy)
         step = max(1, CHUNK_ARTICLES // per_copy)
@@ -136,6 +137,7 @@ def fill_store(
         dst.execute("SET maintenance_work_mem = '512MB'")
         for statement in indexes:
             dst.execute(statement)
+        _set_autovacuum(dst, enabled=True)
         for table in Base.metadata.sorted_tables:
             dst.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(f"_fill_{table.name}")))
             dst.execute(
@@ -196,6 +198,20 @@ def _drop_secondary_indexes(conn: psycopg.Connection) -> list[str]:
     for name, _ in rows:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))  # regclass text: quoted as needed
     return [definition for _, definition in rows]
+
+
+def _set_autovacuum(conn: psycopg.Connection, *, enabled: bool) -> None:
+    """Turn autovacuum off for the copied tables and their TOAST tables, or back to the server's setting."""
+    for table in copied_tables():
+        name = sql.Identifier(table.name)
+        if enabled:
+            conn.execute(sql.SQL("ALTER TABLE {} RESET (autovacuum_enabled, toast.autovacuum_enabled)").format(name))
+        else:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)").format(
+                    name
+                )
+            )
 
 
 def _skip_foreign_key_checks(conn: psycopg.Connection) -> None:
