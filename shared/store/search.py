@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from shared.db import plan_per_call
 from shared.models import UTCDateTime
 
 TS_CONFIG = "english"  # keep in step with migration 0002
@@ -84,7 +85,7 @@ def _search_postgres(session: Session, query: str, limit: int, offset: int) -> l
         "window": max(RANK_WINDOW, offset + limit),
         "headline_options": _HEADLINE_OPTIONS,
     }
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    plan_per_call(session)
     rows = session.execute(stmt, params).all()
     return [SearchHit(r.id, r.canonical_url, r.title, r.published_at, float(r.rank), r.snippet) for r in rows]
 
