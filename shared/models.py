@@ -165,15 +165,17 @@ class Article(Base):
 
     __tablename__ = "articles"
     # `GET /articles?since=` filters on the published time, else the first seen (migration 0010).
+    # (host, id): a site's articles in id order, for `GET /articles?site=` pages (migration 0010).
     __table_args__ = (
         Index("ix_articles_published_or_seen", func.coalesce(text("published_at"), text("first_seen_at"))),
+        Index("ix_articles_host", "host", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(Text)
     canonical_hash: Mapped[str] = mapped_column(String(64), unique=True)
     url_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("urls.id", ondelete="SET NULL"))
-    host: Mapped[str] = mapped_column(String(255), index=True)
+    host: Mapped[str] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

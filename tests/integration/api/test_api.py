@@ -261,6 +261,8 @@ def test_article_listing_filters(client, db_url):
 
     assert ids() == [new, old, with_comments]
     assert ids(site="other.example") == [new, old]
+    assert ids(site="www.other.example") == [new]
+    assert ids(site="nowhere.example") == []
     assert ids(site="SPUTNIKNEWS.com") == [with_comments]
     assert ids(tag="bonn") == [with_comments]
     assert ids(tag="nope") == []

@@ -22,20 +22,30 @@ def article_indexes(url: str) -> set[str]:
         return set(conn.execute(text(query)).scalars())
 
 
-def tag_index_columns(url: str) -> list[str]:
+def index_columns(url: str, table: str, name: str) -> list[str]:
     engine = engine_for(url)
     engine.dispose()  # a fresh connection reads the schema as it is now
-    return next(ix["column_names"] for ix in inspect(engine).get_indexes("article_tags") if ix["name"] == TAG_INDEX)
+    return next(ix["column_names"] for ix in inspect(engine).get_indexes(table) if ix["name"] == name)
+
+
+def tag_index_columns(url: str) -> list[str]:
+    return index_columns(url, "article_tags", TAG_INDEX)
+
+
+def host_index_columns(url: str) -> list[str]:
+    return index_columns(url, "articles", "ix_articles_host")
 
 
 def test_scale_indexes_upgrade_and_downgrade(store_url):
     assert INDEX in article_indexes(store_url)
     assert tag_index_columns(store_url) == ["tag_id", "article_id"]
+    assert host_index_columns(store_url) == ["host", "id"]
     command.downgrade(alembic_config(store_url), "0009_comment_providers")
     try:
         assert INDEX not in article_indexes(store_url)
         assert "ix_articles_published_at" in article_indexes(store_url)
         assert tag_index_columns(store_url) == ["tag_id"]
+        assert host_index_columns(store_url) == ["host"]
     finally:
         upgrade_database(store_url)
     assert INDEX in article_indexes(store_url)
