@@ -119,3 +119,15 @@ def test_fill_replicates_whole_copies_of_the_template(databases, template):
     with pytest.raises(FillError) as raised:
         fill_store(template, target, 10)
     assert raised.value.reason == "not_empty"
+
+
+def test_hot_queries_explain_every_statement_of_a_filled_store(databases, template):
+    from bench.hot_queries import explain_all, hot_queries
+
+    fill_store(template, databases[1], 8)
+    sample, explained = explain_all(databases[1])
+    assert {e.query for e in explained} == {name for name, _, _ in hot_queries()}
+    assert all("Execution Time" in e.plan for e in explained)
+    assert sample.article_id == 4 and len(sample.bands) == scalar(  # the middle of 8 articles
+        databases[1], "SELECT count(*) FROM fingerprint_bands WHERE article_id = 4"
+    )
