@@ -217,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         log = workdir / "api.log"
         with log.open("ab") as out:
             command = ["api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.api_workers)]
-            procs["api"] = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", *command], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+            procs["api"] = subprocess.Popen(  # its own process group: _stop ends it and its children
+                [sys.executable, "-m", "shared.cli", *command],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         wait_ready(api_url, procs["api"], log)
         if args.ingest:
