@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-backlog bench-writes bench-warc lock check-deploy clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-api bench-backlog bench-writes bench-warc lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ eval: $(STAMP)  ## parse scores on real pages (beside trafilatura) and on the ge
 bench: $(STAMP)  ## parse speed against trafilatura on the same pages
 	$(PY) -m bench.parse_bench
 
-bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick
+bench-pipeline: $(STAMP)  ## end-to-end throughput and latency vs a no-queue baseline (BENCHMARKS.md); ARGS=--quick, or --stored 100000,1000000 (pre-filled stores)
 	$(PY) -m bench.pipeline_bench $(ARGS)
 
 check-deploy: $(STAMP)  ## Docker Compose validates docker-compose.yml (.env.example, secrets filled in); hadolint lints the Dockerfile
@@ -60,6 +60,9 @@ lock: $(STAMP)  ## regenerate requirements.lock (what the image installs) from p
 	$(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
 	  | $(VENV)/bin/uv pip compile pyproject.toml - --universal --python-version 3.11 --generate-hashes \
 	    --custom-compile-command "make lock" --quiet --output-file requirements.lock $(ARGS)
+
+bench-api: $(STAMP)  ## GET /articles, /articles/{id}, comment events and /search p95 on a pre-filled store while workers ingest (BENCHMARKS.md); ARGS=--stored N
+	$(PY) -m bench.api_read_bench $(ARGS)
 
 bench-backlog: $(STAMP)  ## 100,000 URLs queued at once: sweep duplicates and cost, before vs after (BENCHMARKS.md); ARGS=--urls N
 	$(PY) -m bench.backlog_bench $(ARGS)

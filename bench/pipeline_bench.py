@@ -51,6 +51,11 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
     machine_busy_pct: float = 0.0
     redis_by_command: dict[str, float] = field(default_factory=dict)
+    stored: int = 0  # articles in the store before the run (bench/store_fill.py)
+    fill_seconds: float = 0.0
+    table_bytes: dict[str, int] = field(default_factory=dict)  # pg_total_relation_size after the run
+    database_bytes: int = 0
+    database_url: str = ""
 
 
 def base_env(database_url: str, broker_url: str, redis_url: str) -> dict[str, str]:
@@ -117,13 +122,16 @@ class Sampler:
 class Servers:
     """Redis and Postgres for the runs: throwaway ones (default) or given URLs."""
 
-    def __init__(self, postgres_admin_url: str | None, workdir: Path):
+    def __init__(self, postgres_admin_url: str | None, workdir: Path, *, bulk_load: bool = False):
         from tests.helpers.servers import PostgresServer, RedisServer
 
         self.redis = RedisServer(workdir).start()
         self.pg = None
         if postgres_admin_url is None:
-            self.pg = PostgresServer(workdir, settings={"shared_buffers": "512MB"}).start()
+            settings = {"shared_buffers": "512MB"}
+            if bulk_load:  # fewer checkpoints while a store is pre-filled with gigabytes
+                settings.update(max_wal_size="8GB", checkpoint_timeout="30min", maintenance_work_mem="512MB")
+            self.pg = PostgresServer(workdir, settings=settings).start()
             postgres_admin_url = self.pg.admin_url
         self.admin_url = postgres_admin_url
 
@@ -163,11 +171,41 @@ class Servers:
             "rows_written": float(row[3]),
         }
 
+    def postgres_sizes(self, database_url: str) -> tuple[int, dict[str, int]]:
+        """The database's size and every table's, with its indexes and TOAST (bytes)."""
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            total = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            tables = conn.execute(
+                text(
+                    "SELECT relname, pg_total_relation_size(relid) FROM pg_stat_user_tables"
+                    " WHERE relname NOT LIKE '\\_fill\\_%' ORDER BY 2 DESC"
+                )
+            ).all()
+        engine.dispose()
+        return int(total), {name: int(size) for name, size in tables}
+
+    def postmaster_pid(self) -> int | None:
+        """The Postgres server's main process: ours, or a given server's when it runs on this machine."""
+        if self.pg is not None:
+            return self.pg.postmaster_pid()
+        engine = create_engine(self.admin_url)
+        try:
+            with engine.connect() as conn:
+                backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            parent = psutil.Process(backend).parent()
+            return parent.pid if parent is not None else None
+        except (psutil.Error, OSError):
+            return None  # not on this machine (or not ours to see): no CPU figure
+        finally:
+            engine.dispose()
+
     def postgres_cpu_ms(self) -> float:
-        """CPU of every live Postgres process (the server's own, when it is ours)."""
-        if self.pg is None or self.pg.postmaster_pid() is None:
+        """CPU of every live Postgres process (0 when the server is not on this machine)."""
+        pid = self.postmaster_pid()
+        if pid is None:
             return 0.0
-        master = psutil.Process(self.pg.postmaster_pid())
+        master = psutil.Process(pid)
         total = 0.0
         for p in [master, *master.children(recursive=True)]:
             try:
@@ -209,8 +247,10 @@ def enqueue_all(database_url: str, urls: list[str], publish: bool) -> list[int]:
     return ids
 
 
-def wait_done(database_url: str, expected: int, timeout: float, procs: dict[str, subprocess.Popen[bytes]]) -> None:
-    """Wait until every URL is in a final state."""
+def wait_done(
+    database_url: str, expected: int, timeout: float, procs: dict[str, subprocess.Popen[bytes]], floor: int = 0
+) -> None:
+    """Wait until every URL of the run (id above `floor`: the store's before it) is in a final state."""
     engine = create_engine(database_url)
     deadline = time.monotonic() + timeout
     try:
@@ -219,7 +259,10 @@ def wait_done(database_url: str, expected: int, timeout: float, procs: dict[str,
                 if p.poll() is not None:
                     raise RuntimeError(f"{name} exited with {p.returncode}")
             with engine.connect() as conn:
-                final = conn.execute(text("SELECT count(*) FROM urls WHERE state IN ('done', 'failed')")).scalar_one()
+                final = conn.execute(
+                    text("SELECT count(*) FROM urls WHERE id > :floor AND state IN ('done', 'failed')"),
+                    {"floor": floor},
+                ).scalar_one()
             if final >= expected:
                 return
             time.sleep(0.2)
@@ -229,14 +272,15 @@ def wait_done(database_url: str, expected: int, timeout: float, procs: dict[str,
 
 
 def read_outcome(
-    database_url: str, started_wall: float, n: int
+    database_url: str, started_wall: float, n: int, floor: int = 0
 ) -> tuple[float, int, int, dict[str, float], dict[str, int]]:
-    """(seconds until the last URL was done, done, failed, latency percentiles in ms, rows per table)."""
+    """(seconds until the last URL of the run was done, done, failed, latency percentiles in ms, rows
+    per table); the run's URLs are those with ids above `floor`."""
     from shared.models import Base, Url
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(select(Url.state, Url.created_at, Url.updated_at)).all()
+        rows = conn.execute(select(Url.state, Url.created_at, Url.updated_at).where(Url.id > floor)).all()
         counts = {
             t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
             for t in Base.metadata.sorted_tables
@@ -283,17 +327,87 @@ def parse_layout(spec: str) -> dict[str, tuple[int, str]]:
 
 
 def run_stack(
-    servers: Servers, site_url: str, n: int, layout: str, workdir: Path, timeout: float, code: Path = REPO
+    servers: Servers,
+    site_url: str,
+    n: int,
+    layout: str,
+    workdir: Path,
+    timeout: float,
+    *,
+    stored: int = 0,
+    template_url: str | None = None,
+    code: Path = REPO,
 ) -> RunResult:
     """The deployed layout: one Celery worker per service with the layout's processes each, and beat;
-    run from the checkout `code` (another one than this: the code before a change, same run)."""
-    concurrency = parse_layout(layout)
-    name = f"stack_c{layout}" + ("" if code == REPO else "@before")
+    with `stored`, on a store pre-filled to that many articles from the template store first; run from the
+    checkout `code` (another one than this: the code before a change, same run)."""
+    name = f"stack_c{layout}" + (f"_stored{stored}" if stored else "") + ("" if code == REPO else "@before")
     db_url = new_database(servers, f"bench_{name.replace('@', '_')}_{int(time.time())}")
-    broker, state = servers.redis.url(0), servers.redis.url(1)
+    fill_seconds = 0.0
+    if stored:
+        from bench.store_fill import fill_store
+
+        assert template_url is not None, "a pre-filled store needs a template store"
+        filled = fill_store(template_url, db_url, stored)
+        stored, fill_seconds = filled.articles, filled.seconds + filled.analyze_seconds
+        print(f"# {name}: filled {stored} articles in {fill_seconds:.0f}s", file=sys.stderr, flush=True)
     redis_lib.Redis.from_url(servers.redis.url(0)).flushall()
-    env = base_env(db_url, broker, state)
+    env = base_env(db_url, servers.redis.url(0), servers.redis.url(1))
     logs = workdir / name
+    procs = start_workers(env, layout, logs, code)
+    try:
+        _wait_workers_ready(logs, timeout=60)
+        urls = [f"{site_url}{_path(i)}" for i in range(n)]
+        floor = _max_url_id(db_url)
+        r0, p0, c0 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
+        pg_cpu0 = servers.postgres_cpu_ms()
+        busy0 = psutil.cpu_times()
+        with Sampler({k: p.pid for k, p in procs.items()}) as sampler:
+            cpu0 = sampler.cpu_seconds()
+            started = time.time()
+            enqueue_all(db_url, urls, publish=True)
+            wait_done(db_url, n, timeout, procs, floor)
+        cpu1, busy = sampler.cpu_seconds(), _busy_pct(busy0)
+        r1, p1, c1 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
+        pg_cpu1 = servers.postgres_cpu_ms()
+        seconds, done, failed, latency, rows = read_outcome(db_url, started, n, floor)
+        db_bytes, table_bytes = servers.postgres_sizes(db_url)
+        return RunResult(
+            name=name,
+            articles=n,
+            seconds=round(seconds, 2),
+            done=done,
+            failed=failed,
+            per_second=round(done / seconds, 2),
+            latency_ms={k: round(v, 1) for k, v in latency.items()},
+            stage_ms=stage_times(logs),
+            cpu_ms={k: round((cpu1[k] - cpu0[k]) * 1000 / n, 2) for k in cpu1},
+            peak_rss_mb={k: round(v, 1) for k, v in sampler.peak_mb.items()},
+            redis=_per_article(r0, r1, n),
+            postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
+            rows=rows,
+            machine_busy_pct=busy,
+            redis_by_command={k: round((v - c0.get(k, 0.0)) / n, 2) for k, v in c1.items() if v > c0.get(k, 0.0)},
+            stored=stored,
+            fill_seconds=round(fill_seconds, 1),
+            table_bytes=table_bytes,
+            database_bytes=db_bytes,
+            database_url=db_url,
+        )
+    finally:
+        for p in procs.values():
+            _stop(p)
+        from shared.db import engine_for
+
+        engine_for(db_url).dispose()
+
+
+def start_workers(
+    env: dict[str, str], layout: str, logs: Path, code: Path = REPO
+) -> dict[str, subprocess.Popen[bytes]]:
+    """One Celery worker per service with the layout's pool, and beat, from the checkout `code`; their output
+    goes to `logs`."""
+    concurrency = parse_layout(layout)
     logs.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
@@ -321,44 +435,15 @@ def run_stack(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    try:
-        _wait_workers_ready(logs, timeout=60)
-        urls = [f"{site_url}{_path(i)}" for i in range(n)]
-        r0, p0, c0 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
-        pg_cpu0 = servers.postgres_cpu_ms()
-        busy0 = psutil.cpu_times()
-        with Sampler({k: p.pid for k, p in procs.items()}) as sampler:
-            cpu0 = sampler.cpu_seconds()
-            started = time.time()
-            enqueue_all(db_url, urls, publish=True)
-            wait_done(db_url, n, timeout, procs)
-        cpu1, busy = sampler.cpu_seconds(), _busy_pct(busy0)
-        r1, p1, c1 = servers.redis_stats(), servers.postgres_stats(db_url), servers.redis_commandstats()
-        pg_cpu1 = servers.postgres_cpu_ms()
-        seconds, done, failed, latency, rows = read_outcome(db_url, started, n)
-        return RunResult(
-            name=name,
-            articles=n,
-            seconds=round(seconds, 2),
-            done=done,
-            failed=failed,
-            per_second=round(done / seconds, 2),
-            latency_ms={k: round(v, 1) for k, v in latency.items()},
-            stage_ms=stage_times(logs),
-            cpu_ms={k: round((cpu1[k] - cpu0[k]) * 1000 / n, 2) for k in cpu1},
-            peak_rss_mb={k: round(v, 1) for k, v in sampler.peak_mb.items()},
-            redis=_per_article(r0, r1, n),
-            postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
-            rows=rows,
-            machine_busy_pct=busy,
-            redis_by_command={k: round((v - c0.get(k, 0.0)) / n, 2) for k, v in c1.items() if v > c0.get(k, 0.0)},
-        )
-    finally:
-        for p in procs.values():
-            _stop(p)
-        from shared.db import engine_for
+    return procs
 
-        engine_for(db_url).dispose()
+
+def _max_url_id(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        floor = conn.execute(text("SELECT coalesce(max(id), 0) FROM urls")).scalar_one()
+    engine.dispose()
+    return int(floor)
 
 
 def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdir: Path, timeout: float) -> RunResult:
@@ -417,6 +502,7 @@ def run_baseline(servers: Servers, site_url: str, n: int, processes: int, workdi
             postgres={**_per_article(p0, p1, n), "cpu_ms": round((pg_cpu1 - pg_cpu0) / n, 3)},
             rows=rows,
             machine_busy_pct=busy,
+            database_url=db_url,
         )
     finally:
         for p in procs.values():
@@ -561,7 +647,47 @@ def report(results: list[RunResult], site_rps: float, n: int) -> str:
         total = sum(r.cpu_ms.values()) + r.postgres.get("cpu_ms", 0.0) + r.redis.get("cpu_ms", 0.0)
         top = sorted(r.redis_by_command.items(), key=lambda kv: -kv[1])[:8]
         lines.append(f"| {r.name} | {total:.1f} | {', '.join(f'{k} {v:.1f}' for k, v in top)} |")
+    if any(r.stored for r in results):
+        lines += ["", *growth_report(results)]
     return "\n".join(lines)
+
+
+def growth_report(results: list[RunResult]) -> list[str]:
+    """The runs on pre-filled stores against the empty-store run of the same layout, and the bytes
+    per stored article of every table in the largest store."""
+    lines = [
+        "| stored articles | run | articles/s | ratio to empty store | latency p95 (ms) "
+        "| CPU ms per article by process | Postgres statement ms / article | Postgres CPU ms / article "
+        "| database size | fill seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.name.startswith("baseline"):
+            continue
+        empty = next((e for e in results if not e.stored and e.name == r.name.split("_stored")[0]), None)
+        ratio = f"{r.per_second / empty.per_second:.2f}x" if empty else "-"
+        cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_ms.items())
+        lines.append(
+            f"| {r.stored:,} | {r.name} | {r.per_second} | {ratio} | {r.latency_ms.get('p95', 0):.0f} | {cpu} | "
+            f"{r.postgres['active_ms']:.2f} | {r.postgres['cpu_ms']:.2f} | {r.database_bytes / 2**30:.2f} GiB | "
+            f"{r.fill_seconds:.0f} |"
+        )
+    largest = max(results, key=lambda r: r.stored)
+    articles = largest.rows.get("articles", 0)
+    if articles:
+        lines += [
+            "",
+            f"Bytes per article at {articles:,} articles (pg_total_relation_size: table, TOAST and indexes):",
+            "",
+            "| table | rows per article | bytes per article | total |",
+            "|---|---|---|---|",
+        ]
+        for table, size in largest.table_bytes.items():
+            rows = largest.rows.get(table, 0)
+            lines.append(f"| {table} | {rows / articles:.2f} | {size / articles:,.0f} | {size / 2**20:,.0f} MiB |")
+        total = sum(largest.table_bytes.values())
+        lines.append(f"| all tables | | {total / articles:,.0f} | {total / 2**20:,.0f} MiB |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -575,6 +701,11 @@ def main(argv: list[str] | None = None) -> int:
         help="worker processes per service, comma-separated: N for every service, or ingest-parse-enrich",
     )
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--stored",
+        help="comma-separated store sizes, e.g. 100000,1000000: each layout runs on an empty store, then on stores "
+        "pre-filled to each size with copies of the empty run's rows (bench/store_fill.py); layouts default to 1-1-2",
+    )
     parser.add_argument("--postgres-url", help="an existing Postgres admin URL instead of a throwaway server")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -589,10 +720,13 @@ def main(argv: list[str] | None = None) -> int:
         return baseline_worker(args.baseline_worker)
     n = 300 if args.quick else args.articles
     layouts = ["1", "1-1-2"] if args.quick and args.layouts == "1,1-1-2,2,4" else args.layouts.split(",")
+    sizes = [int(x) for x in args.stored.split(",")] if args.stored else []
+    if sizes and args.layouts == "1,1-1-2,2,4":
+        layouts = ["1-1-2"]
     for layout in layouts:
         parse_layout(layout)
     workdir = Path(tempfile.mkdtemp(prefix="nf-bench-"))
-    servers = Servers(args.postgres_url, workdir)
+    servers = Servers(args.postgres_url, workdir, bulk_load=bool(sizes))
     os.environ.update(base_env("sqlite://", servers.redis.url(0), servers.redis.url(1)))  # before shared.celery_app
     from services.demosite.generated import measure, start_process
 
@@ -605,10 +739,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
         for c in layouts:
             if args.compare_with:
-                results.append(run_stack(servers, site_url, n, c, workdir, args.timeout, args.compare_with.resolve()))
+                results.append(
+                    run_stack(servers, site_url, n, c, workdir, args.timeout, code=args.compare_with.resolve())
+                )
                 print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
             results.append(run_stack(servers, site_url, n, c, workdir, args.timeout))
             print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
+            template = results[-1].database_url
+            for size in sizes:
+                results.append(
+                    run_stack(servers, site_url, n, c, workdir, args.timeout, stored=size, template_url=template)
+                )
+                print(f"# {results[-1].name}: {results[-1].per_second} articles/s", file=sys.stderr, flush=True)
     finally:
         site.terminate()
         servers.close()

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -121,6 +121,14 @@ def write_transaction(work: Callable[[Session], T], *, stage: str, url: str | No
             return work(session)
 
     return retry_write_conflicts(once, stage=stage)
+
+
+def plan_per_call(session: Session) -> None:
+    """Have Postgres plan the transaction's statements for their own values, also once psycopg has
+    prepared them: a query whose best plan depends on how common a value is (a tag, search words)
+    would otherwise get, after five calls, one generic plan guessed for any value."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def alembic_config(url: str) -> Config:

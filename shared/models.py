@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -176,12 +177,18 @@ class Article(Base):
     """A parsed article, keyed by its canonical URL."""
 
     __tablename__ = "articles"
+    # `GET /articles?since=` filters on the published time, else the first seen (migration 0010).
+    # (host, id): a site's articles in id order, for `GET /articles?site=` pages (migration 0010).
+    __table_args__ = (
+        Index("ix_articles_published_or_seen", func.coalesce(text("published_at"), text("first_seen_at"))),
+        Index("ix_articles_host", "host", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(Text)
     canonical_hash: Mapped[str] = mapped_column(String(64), unique=True)
     url_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("urls.id", ondelete="SET NULL"))
-    host: Mapped[str] = mapped_column(String(255), index=True)
+    host: Mapped[str] = mapped_column(String(255))
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -229,11 +236,12 @@ class ArticleTag(Base):
     """A tag on an article, with the site's raw spelling and its position."""
 
     __tablename__ = "article_tags"
-    __table_args__ = (UniqueConstraint("article_id", "tag_id"),)
+    # (tag, article): a tag's articles in id order, for `GET /articles?tag=` pages (migration 0010).
+    __table_args__ = (UniqueConstraint("article_id", "tag_id"), Index("ix_article_tags_tag_id", "tag_id", "article_id"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
-    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
     raw: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

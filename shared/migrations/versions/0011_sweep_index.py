@@ -2,7 +2,7 @@
 scan stays a bounded range read however deep the backlog and however many URLs are done
 
 Revision ID: 0011
-Revises: 0009_comment_providers
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009_comment_providers"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -261,6 +261,8 @@ def test_article_listing_filters(client, db_url):
 
     assert ids() == [new, old, with_comments]
     assert ids(site="other.example") == [new, old]
+    assert ids(site="www.other.example") == [new]
+    assert ids(site="nowhere.example") == []
     assert ids(site="SPUTNIKNEWS.com") == [with_comments]
     assert ids(tag="bonn") == [with_comments]
     assert ids(tag="nope") == []
@@ -352,6 +354,33 @@ def test_search_ranks_title_matches_first(client, db_url):
     ] == [in_body]
     for odd in ('"unbalanced', "-", "or", "NEAR(a b", "*", "a & | ! b", "'); drop table articles; --"):
         assert client.get("/search", params={"q": odd}, headers=AUTH).status_code == 200, odd
+
+
+def test_search_ranks_the_newest_matches_and_pages_past_them(client, db_url, monkeypatch):
+    # Postgres ranks the newest RANK_WINDOW matches (ranking every match of a common word in a large
+    # store reads every match's vector); a page beyond the window widens it to reach that page.
+    from shared.store import search
+
+    seed = load_record()
+    body = ("Diplomats met; Tillerson was mentioned once.",)
+    ids = []
+    for n in range(3):
+        url = f"https://example.com/story-{n}"
+        title = "Tillerson in Bonn" if n == 0 else f"A quiet day {n}"
+        ids.append(add_article(db_url, seed, url=url, canonical_url=url, title=title, lead="", body_paragraphs=body))
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    # The oldest article has the best match (its title) but is outside the window of the newest two.
+    first = client.get("/search", params={"q": "tillerson", "limit": 2}, headers=AUTH).json()["items"]
+    assert [h["id"] for h in first] == [ids[2], ids[1]]
+    assert [
+        h["id"] for h in client.get("/search", params={"q": "tillerson", "limit": 3}, headers=AUTH).json()["items"]
+    ] == [
+        ids[0],
+        ids[2],
+        ids[1],
+    ]
+    page = client.get("/search", params={"q": "tillerson", "limit": 1, "offset": 2}, headers=AUTH).json()["items"]
+    assert [h["id"] for h in page] == [ids[1]]
 
 
 def test_search_on_sqlite_embedded_mode(sqlite_url):
