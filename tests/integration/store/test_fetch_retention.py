@@ -10,23 +10,12 @@ from sqlalchemy import select
 
 from shared import models
 from shared.store import Outcome, articles, fetches, frontier
+from tests.helpers.pages import save_html
 from tests.integration.store.test_store import count, load_expected
 
 
 def store(session, url_id: int, body: bytes, keep: int) -> tuple[int, Outcome]:
-    return fetches.save_fetch(
-        session,
-        url_id,
-        final_url="https://example.com/a",
-        status_code=200,
-        content_type="text/html",
-        charset="utf-8",
-        etag=None,
-        last_modified=None,
-        headers={},
-        body=body,
-        keep=keep,
-    )
+    return save_html(session, url_id, "https://example.com/a", body, keep=keep)
 
 
 def fetch_ids(session, url_id: int) -> list[int]:
