@@ -60,18 +60,10 @@ def pick_sample(session: Session) -> Sample:
     article = session.execute(
         select(models.Article).where(models.Article.id >= top // 2).order_by(models.Article.id).limit(1)
     ).scalar_one()
-    tag = session.execute(
-        select(models.Tag.key)
-        .join(models.ArticleTag, models.ArticleTag.tag_id == models.Tag.id)
-        .where(models.ArticleTag.article_id == article.id)
-        .limit(1)
-    ).scalar()
-    entity = session.execute(
-        select(models.Entity.key)
-        .join(models.ArticleEntity, models.ArticleEntity.entity_id == models.Entity.id)
-        .where(models.ArticleEntity.article_id == article.id)
-        .limit(1)
-    ).scalar()
+    tag = _first_key(session, models.Tag, models.ArticleTag.tag_id, models.ArticleTag.article_id, article.id)
+    entity = _first_key(
+        session, models.Entity, models.ArticleEntity.entity_id, models.ArticleEntity.article_id, article.id
+    )
     return Sample(
         article_id=article.id,
         canonical_hash=article.canonical_hash,
@@ -89,6 +81,13 @@ def pick_sample(session: Session) -> Sample:
         entity=entity,
         since=(article.published_at or article.first_seen_at),
     )
+
+
+def _first_key(session: Session, model: Any, link_id: Any, link_article: Any, article_id: int) -> str | None:
+    """The key of the first tag or entity (`model`) linked to the article through `link_id`."""
+    return session.execute(
+        select(model.key).join(link_id.class_, link_id == model.id).where(link_article == article_id).limit(1)
+    ).scalar()
 
 
 def _unresolve_links(session: Session, sample: Sample) -> None:
