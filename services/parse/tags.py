@@ -13,7 +13,7 @@ seeded from the URL slug.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -86,11 +86,10 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
     routing = _routing_words(url)
     slug = _slug_words(url)
     root = scope.getroottree().getroot()
-    categories = _Lazy(lambda: _category_names(root))
     declared = (
         lambda: _without(routing, clean_tags(_split(structured.meta.get("article:tag", [])))),
         lambda: _without_categories(
-            categories(),
+            root,
             _without(
                 routing,
                 _without_slug(
@@ -101,7 +100,7 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
         ),
         lambda: _without(routing, clean_tags(_split(ld_list(structured.article.get("keywords"))))),
         # The labelled list may sit beside the article element rather than inside it.
-        lambda: clean_tags(element_text(a) for a in _labelled_links(scope.getroottree().getroot())),
+        lambda: clean_tags(element_text(a) for a in _labelled_links(root)),
     )
     if shown:
         # A page may show only the first few of the tags it declares.
@@ -111,20 +110,8 @@ def generic_tags(scope: HtmlElement, structured: StructuredData, marks: str | No
         return next(longer, shown)
     lists = [tags for tags in (source() for source in declared[:3]) if tags]
     if len(lists) > 1:
-        return _best_linked(scope.getroottree().getroot(), lists)
+        return _best_linked(root, lists)
     return lists[0] if lists else declared[3]()
-
-
-class _Lazy:
-    """A value computed on first use (the page's category links are read only when a keyword list is)."""
-
-    def __init__(self, make: Callable[[], frozenset[str]]) -> None:
-        self._make, self._value = make, None
-
-    def __call__(self) -> frozenset[str]:
-        if self._value is None:
-            self._value = self._make()
-        return self._value
 
 
 def _category_names(root: HtmlElement) -> frozenset[str]:
@@ -136,11 +123,13 @@ def _category_names(root: HtmlElement) -> frozenset[str]:
     )
 
 
-def _without_categories(categories: frozenset[str], tags: list[str]) -> list[str]:
+def _without_categories(root: HtmlElement, tags: list[str]) -> list[str]:
     """A keyword list without the site's category names: SEO plugins write tags and categories into one
     `keywords` meta, and a category ("Local News", "Msunduzi") is the site's section, not a topic."""
-    kept = [tag for tag in tags if tag.casefold() not in categories]
-    return kept or tags
+    if not tags:
+        return tags
+    categories = _category_names(root)
+    return [tag for tag in tags if tag.casefold() not in categories] or tags
 
 
 def _best_linked(root: HtmlElement, lists: list[list[str]]) -> list[str]:
