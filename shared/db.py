@@ -94,10 +94,23 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     a transaction rolled back because concurrent writers collided (deadlock, serialization failure)
     as WriteConflictError: the database is up, and the caller may run the transaction again.
     """
+    yield from _scope(url, commit=True)
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reads only, errors mapped as in session_scope: it ends without a COMMIT (the pool
+    rolls the connection back on return anyway), so a stage that reads before its network call spends
+    no commit on a transaction that wrote nothing. Writing in it is a bug: the writes are discarded."""
+    yield from _scope(url, commit=False)
+
+
+def _scope(url: str | None, *, commit: bool) -> Iterator[Session]:
     session = _sessionmaker(url or get_settings().database_url)()
     try:
         yield session
-        session.commit()
+        if commit:
+            session.commit()
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
         if is_write_conflict(exc.orig):

@@ -23,7 +23,7 @@ from services.ingest.fetch import FEED_TYPES, Fetcher, FetchResult
 from services.ingest.threads import WALKS, fetch_thread
 from shared import metrics
 from shared.config import Settings, get_settings
-from shared.db import session_scope
+from shared.db import read_scope, session_scope
 from shared.errors import FeedError, FetchError, NewsflowError, ProviderError
 from shared.jsonpath import read_items
 from shared.locks import single_instance
@@ -52,7 +52,7 @@ def fetcher() -> Fetcher:
 
 def fetch_url(url_id: int) -> StageResult:
     """Fetch a queued URL and store the body; hand it to parse, or stop when not modified."""
-    with session_scope() as session:
+    with read_scope() as session:
         row = frontier.get_url(session, url_id)
         if row is None or row.state != "queued":
             return StageResult("skipped")
@@ -129,7 +129,7 @@ def fetch_comments(url_id: int) -> StageResult:
     stored until then; after that what did answer is stored and the failure stays recorded.
     """
     settings = get_settings()
-    with session_scope() as session:
+    with read_scope() as session:
         row = frontier.get_url(session, url_id)
         if row is None or row.article_id is None:
             return StageResult("skipped")
@@ -200,7 +200,7 @@ def poll_feed(feed_id: int) -> StageResult:
     """Poll one feed (conditional GET), queue the entries not seen before, and schedule the next
     poll at the rhythm the feed publishes (shared.repoll.next_feed_interval)."""
     settings = get_settings()
-    with session_scope() as session:
+    with read_scope() as session:
         feed = session.get(Feed, feed_id)
         if feed is None or feed.parked:
             return StageResult("skipped")

@@ -172,7 +172,8 @@ def set_fingerprint(
     ).scalar_one_or_none()
     if current == digest:
         return False
-    session.execute(delete(models.FingerprintBand).where(models.FingerprintBand.article_id == article_id))
+    if current is not None:  # bands are only ever written with their fingerprint
+        session.execute(delete(models.FingerprintBand).where(models.FingerprintBand.article_id == article_id))
     stmt = insert_for(session, models.ArticleFingerprint.__table__).values(
         article_id=article_id, signature=list(signature), shingles=shingles, content_hash=digest
     )

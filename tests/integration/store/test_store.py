@@ -155,6 +155,18 @@ def test_tags_are_shared_and_set_exactly(session):
     graph.set_article_tags(session, article_id, tags[:1])
     assert count(session, models.ArticleTag) == 1
     assert count(session, models.Tag) == 2
+    # One tag dropped, one kept (moved), one new, in one call (on Postgres one statement).
+    moved = [TagRecord("kremlin", "Kremlin", "Kremlin"), TagRecord("rex tillerson", "Rex Tillerson", "Tillerson")]
+    graph.set_article_tags(session, article_id, moved)
+    rows = session.execute(
+        select(models.Tag.key, models.ArticleTag.position, models.ArticleTag.raw)
+        .join(models.ArticleTag, models.ArticleTag.tag_id == models.Tag.id)
+        .where(models.ArticleTag.article_id == article_id)
+        .order_by(models.ArticleTag.position)
+    ).all()
+    assert [tuple(r) for r in rows] == [("kremlin", 0, "Kremlin"), ("rex tillerson", 1, "Tillerson")]
+    graph.set_article_tags(session, article_id, [])
+    assert count(session, models.ArticleTag) == 0
 
 
 def test_links_resolve_in_both_directions(session):
