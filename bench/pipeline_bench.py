@@ -44,6 +44,7 @@ class RunResult:
     per_second: float
     latency_ms: dict[str, float] = field(default_factory=dict)
     stage_ms: dict[str, float] = field(default_factory=dict)
+    stage_cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU of the handler's process, per stage
     cpu_ms: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     redis: dict[str, float] = field(default_factory=dict)
@@ -293,9 +294,11 @@ def read_outcome(
     return last - started_wall, len(done), sum(r.state == "failed" for r in rows), pct, counts
 
 
-def stage_times(log_dir: Path) -> dict[str, float]:
-    """Mean handler time per stage (ms), from the workers' task log lines."""
-    per: dict[str, list[float]] = {}
+def stage_times(log_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean handler wall time and CPU time per stage (ms), from the workers' task log lines (CPU only
+    from code that logs it)."""
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     for path in log_dir.glob("worker-*.log"):
         for line in path.read_text(errors="replace").splitlines():
             if not line.startswith("{") or '"task ' not in line:
@@ -305,8 +308,13 @@ def stage_times(log_dir: Path) -> dict[str, float]:
             except ValueError:
                 continue
             if rec.get("message", "").startswith("task ") and "ms" in rec and rec.get("stage") in STAGES:
-                per.setdefault(rec["stage"], []).append(float(rec["ms"]))
-    return {s: round(statistics.fmean(per[s]), 2) for s in STAGES if s in per}
+                wall.setdefault(rec["stage"], []).append(float(rec["ms"]))
+                if "cpu_ms" in rec:
+                    cpu.setdefault(rec["stage"], []).append(float(rec["cpu_ms"]))
+    return (
+        {s: round(statistics.fmean(wall[s]), 2) for s in STAGES if s in wall},
+        {s: round(statistics.fmean(cpu[s]), 2) for s in STAGES if s in cpu},
+    )
 
 
 def parse_layout(spec: str) -> dict[str, tuple[int, str]]:
@@ -372,6 +380,7 @@ def run_stack(
         pg_cpu1 = servers.postgres_cpu_ms()
         seconds, done, failed, latency, rows = read_outcome(db_url, started, n, floor)
         db_bytes, table_bytes = servers.postgres_sizes(db_url)
+        stage_ms, stage_cpu_ms = stage_times(logs)
         return RunResult(
             name=name,
             articles=n,
@@ -380,7 +389,8 @@ def run_stack(
             failed=failed,
             per_second=round(done / seconds, 2),
             latency_ms={k: round(v, 1) for k, v in latency.items()},
-            stage_ms=stage_times(logs),
+            stage_ms=stage_ms,
+            stage_cpu_ms=stage_cpu_ms,
             cpu_ms={k: round((cpu1[k] - cpu0[k]) * 1000 / n, 2) for k in cpu1},
             peak_rss_mb={k: round(v, 1) for k, v in sampler.peak_mb.items()},
             redis=_per_article(r0, r1, n),
@@ -618,15 +628,16 @@ def report(results: list[RunResult], site_rps: float, n: int) -> str:
         )
     lines += [
         "",
-        "| run | handler ms per article: fetch / parse / enrich / links | CPU ms per article by process "
-        "| peak RSS MB |",
-        "|---|---|---|---|",
+        "| run | handler ms per article: fetch / parse / enrich / links | handler CPU ms: fetch / parse / enrich "
+        "/ links | CPU ms per article by process | peak RSS MB |",
+        "|---|---|---|---|---|",
     ]
     for r in results:
         st = " / ".join(f"{r.stage_ms.get(s, 0):.1f}" for s in STAGES)
+        st_cpu = " / ".join(f"{r.stage_cpu_ms[s]:.1f}" if s in r.stage_cpu_ms else "-" for s in STAGES)
         cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_ms.items())
         rss = ", ".join(f"{k} {v:.0f}" for k, v in r.peak_rss_mb.items())
-        lines.append(f"| {r.name} | {st} | {cpu} | {rss} |")
+        lines.append(f"| {r.name} | {st} | {st_cpu} | {cpu} | {rss} |")
     lines += [
         "",
         "| run | Redis commands / article | Redis command ms / article | Redis CPU ms / article "

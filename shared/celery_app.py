@@ -136,6 +136,7 @@ class StageTask(Task):
                 return "failed"
             if redelivered:
                 _forget_runs(self.stage, item_id)
+            clock.stop()
             self._hand_on(settings, result)
             clock.url = result.url
             outcome, reason = metrics.finish_task(clock, result.outcome, enqueued_at=result.enqueued_at)
@@ -146,14 +147,14 @@ class StageTask(Task):
         """Publish the follow-up work; a follow-up stage this worker serves runs here instead, after
         the commit just as a published task would. If it fails it is published after all, so its own
         task retries it or records the failure: the inline path only saves the broker round trip."""
-        from shared import metrics
+        from shared import logs, metrics
 
         for stage, next_id in result.next:
             handler = self.inline_next.get(stage) if settings.inline_followups else None
             if handler is None:
                 publish(stage, next_id)
                 continue
-            with metrics.task_clock(stage) as clock:
+            with logs.bind(stage=stage, item_id=next_id), metrics.task_clock(stage) as clock:
                 try:
                     follow = retry_write_conflicts(partial(handler, next_id), stage=stage)
                 except Exception as exc:
@@ -201,10 +202,11 @@ def _forget_runs(stage: str, item_id: int) -> None:
 
 
 def _log_task(clock: Any, outcome: str, reason: str, **fields: Any) -> None:
-    """One line per finished task, with the bound task, URL and reason."""
+    """One line per finished task, with the bound task, URL, reason, wall time and the CPU time its
+    process spent on it (`cpu_ms`: what a stage costs, apart from waiting on Postgres or the network)."""
     level = logging.WARNING if outcome == "failed" else logging.INFO
-    elapsed_ms = round((time.perf_counter() - clock.started) * 1000, 1)
-    extra = {"url": clock.url, "outcome": outcome, "reason": reason, "ms": elapsed_ms, **fields}
+    elapsed_ms, cpu_ms = round(clock.elapsed() * 1000, 1), round(clock.cpu() * 1000, 1)
+    extra = {"url": clock.url, "outcome": outcome, "reason": reason, "ms": elapsed_ms, "cpu_ms": cpu_ms, **fields}
     log.log(level, "task %s", outcome, extra=extra)
 
 

@@ -185,11 +185,26 @@ def site_groups(spec: str | None = None) -> list[str]:
 
 @dataclass(slots=True)
 class TaskClock:
-    """A running task: its stage, URL (for site groups) and when it started."""
+    """A running task: its stage, URL (for site groups), when it started and the process's CPU time then."""
 
     stage: str
     url: str | None
     started: float
+    cpu_started: float = 0.0
+    stopped: float | None = None
+    cpu_stopped: float | None = None
+
+    def stop(self) -> None:
+        """Stop the clock: what runs after (follow-ups run inline) is not this task's time."""
+        self.stopped, self.cpu_stopped = time.perf_counter(), time.process_time()
+
+    def elapsed(self) -> float:
+        """Wall seconds from the start to the stop, or to now."""
+        return (self.stopped if self.stopped is not None else time.perf_counter()) - self.started
+
+    def cpu(self) -> float:
+        """CPU seconds the process spent from the start to the stop, or to now."""
+        return (self.cpu_stopped if self.cpu_stopped is not None else time.process_time()) - self.cpu_started
 
 
 @contextmanager
@@ -197,7 +212,7 @@ def task_clock(stage: str, url: str | None = None) -> Iterator[TaskClock]:
     """Count a task as in flight for the block; pass the clock to `finish_task`."""
     TASKS_IN_PROGRESS.labels(stage).inc()
     try:
-        yield TaskClock(stage, url, time.perf_counter())
+        yield TaskClock(stage, url, time.perf_counter(), time.process_time())
     finally:
         TASKS_IN_PROGRESS.labels(stage).dec()
 
@@ -214,7 +229,7 @@ def finish_task(
     `reason` (then `retrying` says whether it will run again); `enqueued_at` gives a new article's
     end-to-end lag. Returns (outcome, reason) as counted."""
     stage = clock.stage
-    elapsed = time.perf_counter() - clock.started
+    elapsed = clock.elapsed()
     TASK_SECONDS.labels(stage).observe(elapsed)
     if result is None:
         outcome, label = ("retried" if retrying else "failed"), reason or "internal_error"

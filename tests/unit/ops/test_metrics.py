@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -157,6 +158,18 @@ def test_success_sets_last_success_and_a_new_article_observes_the_lag():
     assert value("newsflow_stage_last_success_timestamp_seconds", stage="parse") == pytest.approx(
         datetime.now(UTC).timestamp(), abs=5
     )
+
+
+def test_a_stopped_clock_leaves_out_what_runs_after_it():
+    with metrics.task_clock("enrich") as clock:
+        sum(range(200_000))  # some CPU of the task itself
+        clock.stop()
+        elapsed, cpu = clock.elapsed(), clock.cpu()
+        deadline = time.process_time() + 0.05
+        while time.process_time() < deadline:  # an inline follow-up's CPU: not the task's
+            pass
+        assert (clock.elapsed(), clock.cpu()) == (elapsed, cpu)
+    assert cpu > 0 and elapsed > 0
 
 
 def test_in_progress_drops_even_when_accounting_raises():
