@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared import models
 from shared.records import TagRecord
 from shared.store.graph import set_article_tags, upsert_tags
-from shared.store.upsert import insert_for, insert_missing, replace_article_rows, upsert_rows
+from shared.store.upsert import find_or_insert, insert_for, insert_missing, replace_article_rows, upsert_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +41,19 @@ class KeywordRow:
 
 
 def upsert_entities(session: Session, entities: Sequence[EntityRow]) -> dict[str, int]:
-    """The ids of the entities by key, those not stored yet inserted in one statement in key order;
-    spellings not yet among a stored entity's aliases are added, its row locked (in key order) first
-    so that two workers adding different spellings at once both keep theirs."""
+    """The ids of the entities by key, those not stored yet inserted in one statement in key order
+    (`find_or_insert`); spellings not yet among a stored entity's aliases are added, its row locked
+    (in key order) first so that two workers adding different spellings at once both keep theirs."""
     if not entities:
         return {}
     table = models.Entity.__table__
     rows = [{"key": e.key, "name": e.name, "kind": e.kind, "aliases": list(e.aliases)} for e in entities]
-    insert_missing(session, table, rows, ["key"], ["id"])
-    keys = sorted({e.key for e in entities})
     first: dict[str, EntityRow] = {}
     given: dict[str, list[str]] = {}
     for e in entities:
         first.setdefault(e.key, e)
         given.setdefault(e.key, []).extend(e.aliases)
-    stored = session.execute(select(table.c.key, table.c.id, table.c.aliases).where(table.c.key.in_(keys))).all()
+    stored = find_or_insert(session, table, rows, "key", ["aliases"])
     ids = {key: entity_id for key, entity_id, _ in stored}
     stale = [key for key, _, aliases in stored if not set(given[key]) <= set(aliases or [])]
     if stale:
@@ -96,6 +94,7 @@ def set_article_language(session: Session, article_id: int, language: str | None
         update(models.Article)
         .where(models.Article.id == article_id, models.Article.language.is_distinct_from(language))
         .values(language=language)
+        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
 

@@ -178,6 +178,7 @@ def advance(session: Session, url_id: int, from_state: str, to_state: str, **fie
         update(Url)
         .where(Url.id == url_id, Url.state == from_state)
         .values(state=to_state, stage_attempts=0, next_due_at=None, dispatched_at=now, updated_at=now, **fields)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False

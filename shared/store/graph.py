@@ -10,20 +10,18 @@ from sqlalchemy.orm import Session
 from shared import models
 from shared.models import utcnow
 from shared.records import LinkEdge, TagRecord
-from shared.store.upsert import insert_for, insert_ignore, insert_missing, replace_article_rows, upsert_rows
+from shared.store.upsert import find_or_insert, insert_for, insert_ignore, replace_article_rows, upsert_rows
 
 
 def upsert_tags(session: Session, tags: Sequence[TagRecord]) -> dict[str, int]:
-    """The ids of the tags by key, those not stored yet inserted in one statement in key order; a
-    known tag without a kind takes the first kind given for it (those rows updated in key order too)."""
+    """The ids of the tags by key, those not stored yet inserted in one statement in key order
+    (`find_or_insert`); a known tag without a kind takes the first kind given for it (those rows updated
+    in key order too)."""
     if not tags:
         return {}
     table = models.Tag.__table__
     rows = [{"key": t.key, "name": t.name, "kind": t.kind} for t in tags]
-    insert_missing(session, table, rows, ["key"], ["id"])
-    stored = session.execute(
-        select(models.Tag.key, models.Tag.id, models.Tag.kind).where(models.Tag.key.in_(sorted({t.key for t in tags})))
-    ).all()
+    stored = find_or_insert(session, table, rows, "key", ["kind"])
     with_kind: dict[str, TagRecord] = {}
     for t in tags:
         if t.kind is not None:

@@ -142,6 +142,29 @@ def insert_missing(
     return list(session.execute(stmt, _parameters(table, shape, ordered)).all())
 
 
+def find_or_insert(
+    session: Session, table: Any, rows: Sequence[dict[str, Any]], key: str, columns: Sequence[str] = ()
+) -> list[Row[Any]]:
+    """(key, id, *columns) for the natural key of every row: the stored ones read first (one SELECT,
+    no lock: where every key is stored, as for most tags and entities of a grown store, that is the only
+    statement), the missing ones inserted in key order (`insert_missing`), and those a concurrent writer
+    inserted meanwhile read again after its commit."""
+    if not rows:
+        return []
+    found = [table.c[key], table.c.id, *(table.c[c] for c in columns)]
+    keys = sorted({row[key] for row in rows})
+    stored = list(session.execute(select(*found).where(key_in(session, table.c[key], keys))).all())
+    have = {row[0] for row in stored}
+    missing = [row for row in rows if row[key] not in have]
+    if missing:
+        inserted = insert_missing(session, table, missing, [key], [key, "id", *columns])
+        stored += inserted
+        late = sorted({row[key] for row in missing} - {row[0] for row in inserted})
+        if late:
+            stored += session.execute(select(*found).where(key_in(session, table.c[key], late))).all()
+    return stored
+
+
 def upsert_rows(
     session: Session,
     table: Any,
