@@ -14,7 +14,6 @@ process (beat), not once per worker.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.broker import read_entry
 from shared.config import Settings
 
 if TYPE_CHECKING:
@@ -219,11 +219,11 @@ def queue_depths(broker_url: str) -> dict[str, tuple[int, int]]:
 
 
 def _unacked_queue(raw: bytes) -> str | None:
-    """The queue of one `unacked` entry: kombu stores [message, exchange, routing_key]."""
+    """The queue of one `unacked` entry (shared.broker.read_entry: newsflow's or stock kombu's)."""
     try:
-        message, _, routing_key = json.loads(raw)
+        message, _, routing_key, _ = read_entry(raw)
         return str(message.get("properties", {}).get("delivery_info", {}).get("routing_key") or routing_key)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, IndexError):
         return None
 
 

@@ -120,9 +120,8 @@ def resolve_links(url_id: int) -> StageResult:
         # locked first, in one order: two articles that link each other resolve at once without a deadlock.
         waiting = graph.lock_links(session, article.id, article.canonical_hash, aliases)
         edges = link_edges(record.related_links, record.url)
-        graph.set_article_links(session, article.id, edges, exact_kinds=("related",))
         body_edges = link_edges(record.body_links, record.url, kind="body")
-        graph.set_article_links(session, article.id, body_edges, exact_kinds=("body",))
+        graph.set_article_links(session, article.id, (*edges, *body_edges), exact_kinds=("related", "body"))
         variants = {e.target_hash: url_hash(v) for e in (*edges, *body_edges) if (v := slash_variant(e.target_url))}
         # One call resolves the article's unresolved edges of every kind, and incoming edges of every kind.
         resolved = graph.resolve_links(

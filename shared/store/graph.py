@@ -50,29 +50,32 @@ def set_article_tags(
 def set_article_links(
     session: Session, article_id: int, links: Sequence[LinkEdge], *, exact_kinds: Iterable[str] = ()
 ) -> None:
-    """Upsert the article's outgoing edges on (article, target, kind) in one statement; edges of
-    `exact_kinds` that are no longer in `links` are removed (the page dropped them), so a re-parse
-    leaves the set exact. The links stage locks the rows first (`lock_links`)."""
-    rows = [
-        {
-            "article_id": article_id,
-            "kind": link.kind,
-            "position": position,
-            "anchor": link.anchor,
-            "target_url": link.target_url,
-            "target_hash": link.target_hash,
-        }
-        for position, link in enumerate(links)
-    ]
+    """Upsert the article's outgoing edges on (article, target, kind) in one statement, each with its
+    position among the edges of its kind; edges of `exact_kinds` that are no longer in `links` are
+    removed (the page dropped them) by one more statement, so a re-parse leaves the set exact. The
+    links stage locks the rows first (`lock_links`)."""
+    positions: dict[str, int] = {}
+    rows = []
+    for link in links:
+        position = positions[link.kind] = positions.get(link.kind, -1) + 1
+        rows.append(
+            {
+                "article_id": article_id,
+                "kind": link.kind,
+                "position": position,
+                "anchor": link.anchor,
+                "target_url": link.target_url,
+                "target_hash": link.target_hash,
+            }
+        )
     if rows:
         upsert_rows(session, models.Link.__table__, rows, ["article_id", "target_hash", "kind"], ["anchor", "position"])
-    for kind in exact_kinds:
-        keep = [link.target_hash for link in links if link.kind == kind]
-        session.execute(
-            delete(models.Link).where(
-                models.Link.article_id == article_id, models.Link.kind == kind, models.Link.target_hash.not_in(keep)
-            )
-        )
+    dropped = [
+        and_(models.Link.kind == kind, models.Link.target_hash.not_in([k.target_hash for k in links if k.kind == kind]))
+        for kind in exact_kinds
+    ]
+    if dropped:
+        session.execute(delete(models.Link).where(models.Link.article_id == article_id, or_(*dropped)))
 
 
 def lock_links(session: Session, article_id: int, canonical_hash: str, alias_hashes: Sequence[str] = ()) -> list[int]:

@@ -6,7 +6,6 @@ worker, beat and CLI processes, all configured through NEWSFLOW_* variables as i
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from typing import Any
 import redis as redis_lib
 from sqlalchemy import func, select, text
 
+from shared.broker import read_entry
 from shared.db import engine_for, session_scope
 from shared.models import Base, Feed, Url
 from shared.store import frontier
@@ -170,7 +170,7 @@ class Stack:
             if any(client.llen(queue) for queue in queues):
                 return False
             for raw in client.hvals("unacked"):
-                _, _, routing_key = json.loads(raw)
+                _, _, routing_key, _ = read_entry(raw)
                 if routing_key in queues:
                     return False
             return True

@@ -104,3 +104,12 @@ def test_body_and_related_edges_are_kept_exact_per_kind(session):
         select(models.Link.kind, models.Link.target_url).where(models.Link.article_id == article)
     ).all()
     assert sorted(kinds) == [("body", BASE + "/a/")]
+    # Both kinds in one call, as the links stage writes them: positions count within each kind.
+    graph.set_article_links(session, article, [*related, *reversed(body)], exact_kinds=("related", "body"))
+    graph.set_article_links(session, article, [*related, body[1]], exact_kinds=("related", "body"))
+    rows = session.execute(
+        select(models.Link.kind, models.Link.position, models.Link.target_url)
+        .where(models.Link.article_id == article)
+        .order_by(models.Link.kind, models.Link.position)
+    ).all()
+    assert [tuple(r) for r in rows] == [("body", 0, BASE + "/b/"), ("related", 0, BASE + "/a/")]

@@ -17,6 +17,7 @@ from celery import Celery
 from kombu import Connection, Consumer, Queue
 
 from shared import models
+from shared.broker import TRANSPORT
 from shared.config import Settings
 from shared.db import engine_for, session_scope
 from shared.exporter import StackCollector, prepare_multiprocess_dir, queue_depths
@@ -28,7 +29,8 @@ REPO = Path(__file__).resolve().parents[3]
 QUEUES = sorted({q for qs in QUEUES_BY_SERVICE.values() for q in qs})
 
 
-def test_queue_depths_count_ready_and_reserved_messages(redis_client, redis_url):
+@pytest.mark.parametrize("transport", [None, TRANSPORT], ids=["stock-kombu", "newsflow-broker"])
+def test_queue_depths_count_ready_and_reserved_messages(redis_client, redis_url, transport):
     app = Celery(broker=redis_url)
     app.conf.update(task_queues=[Queue(q) for q in QUEUES], task_default_queue="fetch")
     for _ in range(3):
@@ -39,7 +41,7 @@ def test_queue_depths_count_ready_and_reserved_messages(redis_client, redis_url)
 
     # A worker's prefetched (or countdown) message leaves the list for kombu's `unacked` hash.
     received = []
-    with Connection(redis_url) as conn:
+    with Connection(redis_url, transport=transport) as conn:
         queue = app.amqp.queues["fetch"]
         with Consumer(conn, queues=[queue], callbacks=[lambda body, msg: received.append(msg)], prefetch_count=2):
             while len(received) < 2:
