@@ -80,7 +80,7 @@ def upsert_article(
     )
     if new_id is not None:
         _add_revision(session, new_id, 1, content, (), None, now)
-        _replace_images(session, new_id, record)
+        _replace_images(session, new_id, record, new=True)
         return ArticleWrite(new_id, Outcome.INSERTED)
     row = session.execute(
         select(models.Article).where(models.Article.canonical_hash == key).with_for_update(key_share=True)
@@ -137,9 +137,11 @@ def _add_revision(
     )
 
 
-def _replace_images(session: Session, article_id: int, record: ArticleRecord) -> None:
-    """Images follow the current revision (earlier revisions keep theirs in the stored records)."""
-    session.execute(delete(models.Image).where(models.Image.article_id == article_id))
+def _replace_images(session: Session, article_id: int, record: ArticleRecord, *, new: bool = False) -> None:
+    """Images follow the current revision (earlier revisions keep theirs in the stored records); an
+    article just inserted has none to delete."""
+    if not new:
+        session.execute(delete(models.Image).where(models.Image.article_id == article_id))
     for position, image in enumerate(record.images):
         session.add(
             models.Image(
