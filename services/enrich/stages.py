@@ -56,7 +56,8 @@ def enrich_article(url_id: int) -> StageResult:
         row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id != article_id:
             return StageResult("skipped")
-        enrichment.set_article_language(session, article_id, result.language)
+        if result.language != article.language:
+            enrichment.set_article_language(session, article_id, result.language)
         enrichment.set_enrichment(
             session,
             article_id,
@@ -88,15 +89,14 @@ def _link_near_duplicates(session: Session, article_id: int, result: Enrichment,
         return 0
     enrichment.lock_bands(session, fp.bands)
     enrichment.set_fingerprint(session, article_id, fp.signature, fp.bands, fp.shingles, result.text_hash)
-    found = 0
+    pairs = []
     for other_id, signature in enrichment.candidate_signatures(session, article_id, fp.bands):
         score = similarity(fp.signature, tuple(signature))
-        if score < threshold:
-            continue
-        copy, original = (article_id, other_id) if other_id < article_id else (other_id, article_id)
-        graph.link_duplicate(session, copy, original, round(score, 4))
-        found += 1
-    return found
+        if score >= threshold:
+            copy, original = (article_id, other_id) if other_id < article_id else (other_id, article_id)
+            pairs.append((copy, original, round(score, 4)))
+    graph.link_duplicates(session, pairs)
+    return len(pairs)
 
 
 def resolve_links(url_id: int) -> StageResult:

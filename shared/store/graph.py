@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shared import models
 from shared.models import utcnow
 from shared.records import LinkEdge, TagRecord
-from shared.store.upsert import find_or_insert, insert_for, insert_ignore, replace_article_rows, upsert_rows
+from shared.store.upsert import find_or_insert, insert_missing, replace_article_rows, upsert_rows
 
 
 def upsert_tags(session: Session, tags: Sequence[TagRecord]) -> dict[str, int]:
@@ -183,29 +183,48 @@ def unresolved_targets(session: Session, article_id: int, kinds: Sequence[str] =
 
 
 def link_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> bool:
-    """Record that `article_id` near-duplicates the earlier `original_id`, and add a 'duplicate' edge
-    so the graph (and `newsflow show`) lists the pair both ways. False when already recorded."""
-    new = insert_ignore(
+    """Record that `article_id` near-duplicates the earlier `original_id` (see `link_duplicates`);
+    False when already recorded."""
+    return link_duplicates(session, [(article_id, original_id, similarity)]) == 1
+
+
+def link_duplicates(session: Session, pairs: Sequence[tuple[int, int, float]]) -> int:
+    """Record each (copy, earlier original, similarity) pair and add a 'duplicate' edge from the copy to
+    the original, so the graph (and `newsflow show`) lists the pair both ways: three statements for any
+    number of pairs, each in key order. Returns how many pairs were not recorded before."""
+    if not pairs:
+        return 0
+    now = utcnow()
+    new = insert_missing(
         session,
         models.ArticleDuplicate.__table__,
-        {"article_id": article_id, "duplicate_of_id": original_id, "similarity": similarity, "found_at": utcnow()},
+        [{"article_id": a, "duplicate_of_id": b, "similarity": score, "found_at": now} for a, b, score in pairs],
         ["article_id", "duplicate_of_id"],
+        ["id"],
     )
-    original = session.execute(
-        select(models.Article.canonical_url, models.Article.canonical_hash).where(models.Article.id == original_id)
-    ).one()
-    stmt = insert_for(session, models.Link.__table__).values(
-        article_id=article_id,
-        kind="duplicate",
-        position=0,
-        anchor=None,
-        target_url=original.canonical_url,
-        target_hash=original.canonical_hash,
-        target_article_id=original_id,
-        resolved_at=utcnow(),
-    )
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["article_id", "target_hash", "kind"]))
-    return new is not None
+    originals = {
+        i: (u, h)
+        for i, u, h in session.execute(
+            select(models.Article.id, models.Article.canonical_url, models.Article.canonical_hash).where(
+                models.Article.id.in_(sorted({b for _, b, _ in pairs}))
+            )
+        ).all()
+    }
+    edges = [
+        {
+            "article_id": a,
+            "kind": "duplicate",
+            "position": 0,
+            "anchor": None,
+            "target_url": originals[b][0],
+            "target_hash": originals[b][1],
+            "target_article_id": b,
+            "resolved_at": now,
+        }
+        for a, b, _ in pairs
+    ]
+    insert_missing(session, models.Link.__table__, edges, ["article_id", "target_hash", "kind"], ["id"])
+    return len(new)
 
 
 def duplicates_of(session: Session, article_id: int) -> list[tuple[int, int, float]]:
