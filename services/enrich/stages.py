@@ -40,11 +40,12 @@ _WARM_UP = ArticleRecord(
 
 def enrich_article(url_id: int) -> StageResult:
     """Store the article's language, tags, entities, key phrases and fingerprint, link near-duplicates found
-    among all stored articles; hand the URL to link resolution. One transaction, as parse_page: read
-    without locks, enrich (CPU only), then lock the row, check it has not moved on, write."""
+    among all stored articles; hand the URL to link resolution. One transaction: lock the frontier row and
+    check it is due, enrich (CPU only, a few ms: unlike parsing, short enough to hold the row lock through,
+    which saves reading the row twice), write."""
     settings = get_settings()
     with session_scope() as session:
-        row = frontier.get_url(session, url_id)
+        row = frontier.get_url(session, url_id, lock=True)
         if row is None or row.state != "parsed" or row.article_id is None:
             return StageResult("skipped")
         article = articles.get_article(session, row.article_id)
@@ -53,9 +54,6 @@ def enrich_article(url_id: int) -> StageResult:
         article_id, record = article.id, ArticleRecord.from_dict(article.record)
         gazetteer = load_gazetteer(settings.enrich_aliases_path or None)
         result = enrich_record(record, gazetteer, keywords=settings.enrich_keywords)
-        row = frontier.get_url(session, url_id, lock=True)
-        if row is None or row.state != "parsed" or row.article_id != article_id:
-            return StageResult("skipped")
         if result.language != article.language:
             enrichment.set_article_language(session, article_id, result.language)
         enrichment.set_enrichment(
