@@ -167,6 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", action="append", default=[], metavar="HOST", help="only this host and its subdomains")
     p.set_defaults(func=cmd_export_warc)
 
+    p = sub.add_parser(
+        "prune-fetches",
+        help="apply the fetch-body retention to the whole store now (articles, comments and versions stay)",
+    )
+    p.add_argument(
+        "--keep", type=int, metavar="N", help="bodies kept per URL, besides the parsed one (NEWSFLOW_FETCH_BODIES_KEEP)"
+    )
+    p.add_argument("--batch", type=int, default=1000, metavar="N", help="URLs per transaction (default 1000)")
+    p.set_defaults(func=cmd_prune_fetches)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="migrate the store to the newest schema")
     p.set_defaults(func=cmd_db_upgrade)
@@ -678,6 +688,26 @@ def cmd_export_warc(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"{written} response records written to {out}")
+    return 0
+
+
+def cmd_prune_fetches(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.db import session_scope
+    from shared.store.fetches import prune_stored_fetches
+
+    keep = settings.fetch_bodies_keep if args.keep is None else args.keep
+    if keep < 1:
+        raise CliError("nothing to prune: give --keep N (or NEWSFLOW_FETCH_BODIES_KEEP) of at least 1", EXIT_USAGE)
+    if args.batch < 1:
+        raise CliError("--batch must be at least 1", EXIT_USAGE)
+    after, deleted = 0, 0
+    while True:
+        with session_scope(settings.database_url) as session:
+            after, pruned = prune_stored_fetches(session, keep, after_url_id=after, batch=args.batch)
+        if not after:
+            break
+        deleted += pruned
+    print(f"deleted {deleted} fetched bodies: each URL keeps its newest {keep} and the one its article was parsed from")
     return 0
 
 

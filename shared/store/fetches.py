@@ -132,6 +132,17 @@ def prune_fetches(session: Session, url_ids: Sequence[int], keep: int) -> int:
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
+def prune_stored_fetches(session: Session, keep: int, *, after_url_id: int = 0, batch: int = 1000) -> tuple[int, int]:
+    """Apply the retention to a stored batch of URLs: those with ids after `after_url_id`, `batch` of
+    them, keep their newest `keep` bodies and the parsed one (`prune_fetches`). For a store that turns
+    retention on later, or lowers it: the caller walks the frontier batch by batch, one transaction
+    each. Returns (the last URL id of the batch, 0 when none is left; bodies deleted)."""
+    url_ids = list(session.execute(select(Url.id).where(Url.id > after_url_id).order_by(Url.id).limit(batch)).scalars())
+    if not url_ids:
+        return 0, 0
+    return url_ids[-1], prune_fetches(session, url_ids, keep)
+
+
 # zlib levels, measured on the real-page set (tests/fixtures/realpages, 315 KB per page): level 6
 # keeps 19.5% of the bytes at 4.4 ms a page, level 1 23.2% at 1.7 ms. A live fetch waits on the
 # network anyway; a bulk archive import is bound by this, so it takes level 1 (BENCHMARKS.md).

@@ -60,6 +60,8 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int, starts: 
         (("show", "https://example.com/never-seen/"), "unknown URL"),
         (("repoll", "https://example.com/never-seen/"), "unknown URL"),
         (("worker", "parse"), "no broker configured"),
+        (("prune-fetches",), "nothing to prune: give --keep N (or NEWSFLOW_FETCH_BODIES_KEEP) of at least 1"),
+        (("prune-fetches", "--keep", "1", "--batch", "0"), "--batch must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(env, args, starts):
@@ -91,6 +93,27 @@ def test_enqueue_twice_file_and_stdin(env, tmp_path):
     )
     assert [line.split("\t")[1] for line in again.stdout.splitlines()] == ["queued", "known"]
     assert json.loads(run("status", "--json", env=env).stdout)["states"] == {"queued": 2}
+
+
+def test_prune_fetches_applies_retention_to_the_stored_bodies(env):
+    from shared.db import session_scope, upgrade_database
+    from shared.store import frontier
+    from tests.helpers.pages import save_html
+
+    url = env["NEWSFLOW_DATABASE_URL"]
+    upgrade_database(url)
+    with session_scope(url) as session:
+        for n in range(3):
+            url_id = frontier.enqueue_url(session, f"https://example.com/{n}").url_id
+            for version in range(3):
+                save_html(session, url_id, f"https://example.com/{n}", f"<p>{version}</p>".encode(), keep=0)
+    result = run("prune-fetches", "--batch", "2", env=env | {"NEWSFLOW_FETCH_BODIES_KEEP": "2"})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "deleted 3 fetched bodies: each URL keeps its newest 2 and the one its article was parsed from\n"
+    )
+    again = run("prune-fetches", "--keep", "1", env=env)
+    assert again.stdout.startswith("deleted 3 fetched bodies: each URL keeps its newest 1 ")
 
 
 def test_parse_offline_matches_the_fixture(env):

@@ -64,3 +64,18 @@ def test_keeps_the_newest_bodies_and_the_one_parsed(session):
     assert count(session, models.Article) == 1
     assert {m: count(session, m) for m in kept} == kept
     assert session.get(models.Article, article.article_id).title == "A revised title"
+
+
+def test_a_stored_frontier_is_pruned_batch_by_batch(session):
+    """Retention turned on for a store that kept every body: each batch of URLs keeps its newest bodies
+    and the parsed one; the walk ends after the last URL."""
+    urls = [frontier.enqueue_url(session, f"https://example.com/{n}").url_id for n in range(3)]
+    bodies = {u: [store(session, u, f"<html>{u} {n}</html>".encode(), keep=0)[0] for n in range(4)] for u in urls}
+    parsed(session, urls[0], bodies[urls[0]][0])  # the first URL's article was parsed from its oldest body
+    assert fetches.prune_stored_fetches(session, 1, after_url_id=0, batch=2) == (urls[1], 5)
+    assert fetch_ids(session, urls[0]) == [bodies[urls[0]][0], bodies[urls[0]][3]]
+    assert fetch_ids(session, urls[1]) == bodies[urls[1]][3:]
+    assert fetch_ids(session, urls[2]) == bodies[urls[2]]
+    assert fetches.prune_stored_fetches(session, 2, after_url_id=urls[1], batch=2) == (urls[2], 2)
+    assert fetch_ids(session, urls[2]) == bodies[urls[2]][2:]
+    assert fetches.prune_stored_fetches(session, 1, after_url_id=urls[2], batch=2) == (0, 0)
