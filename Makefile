@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-api bench-backlog bench-writes bench-warc lock check-deploy clean
+.PHONY: help install demo test test-unit lint format eval bench bench-pipeline bench-api bench-backlog bench-writes bench-warc bench-stages lock check-deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ bench-backlog: $(STAMP)  ## 100,000 URLs queued at once: sweep duplicates and co
 
 bench-writes: $(STAMP)  ## POST /urls p50/p95 with 10 concurrent clients vs one (needs Postgres; BENCHMARKS.md); ARGS=...
 	$(PY) -m bench.api_write_bench $(ARGS)
+
+bench-stages: $(STAMP)  ## CPU, SQL statements and commits per article of each stage, in-process (BENCHMARKS.md); ARGS=--compare-with CHECKOUT
+	$(PY) -m bench.stage_cost $(ARGS)
 
 bench-warc: $(STAMP)  ## WARC import step vs the parsing it feeds, on 1,000 records of real pages (BENCHMARKS.md); ARGS=--records N
 	$(PY) -m bench.warc_bench $(ARGS)
