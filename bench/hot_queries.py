@@ -142,7 +142,7 @@ def hot_queries() -> list[tuple[str, Callable[[Session, Sample], object], Prepar
             lambda s, a: listing.list_articles(s, listing.ArticleFilter(entity=a.entity)),
             None,
         ),
-        ("API: GET /articles/{id}", lambda s, a: views.article_view(s, a.article_id), None),
+        ("API: GET /articles/{id}", lambda s, a: views.article_detail(s, a.article_id), None),
         ("API: GET /articles/{id}/comments/events", lambda s, a: listing.comment_events(s, a.article_id), None),
         ("API: GET /search?q=", lambda s, a: search.search_articles(s, "tillerson mexico"), None),
     ]
@@ -183,7 +183,10 @@ def explain_all(database_url: str, only: str | None = None) -> tuple[Sample, lis
                 call(session, sample)
                 session.flush()
             session.rollback()
+        settings: list[tuple[str, Any]] = []  # the transaction's planner settings, replayed before each EXPLAIN
         for statement, parameters in statements:
+            if statement.lstrip().upper().startswith("SET ") or "set_config(" in statement:
+                settings.append((statement, parameters))
             if not statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
                 continue  # SET LOCAL, savepoints: nothing to explain
             with Session(engine) as session:
@@ -191,6 +194,8 @@ def explain_all(database_url: str, only: str | None = None) -> tuple[Sample, lis
                     prepare(session, sample)
                     session.flush()
                 conn = session.connection()
+                for setting, values in settings:
+                    conn.exec_driver_sql(setting, values if values else ())
                 rows = conn.exec_driver_sql(
                     "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters if parameters else ()
                 ).all()

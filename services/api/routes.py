@@ -258,11 +258,9 @@ def list_articles(
 def get_article(article_id: Id, settings: SettingsDep) -> dict[str, Any]:
     """The article's record, tags, entities, links both ways, comment thread with versions, revisions."""
     with session_scope(settings.database_url) as session:
-        view = views.article_view(session, article_id)
-        if view is None:
-            raise ApiError(404, "not_found", f"no article with id {article_id}")
-        # article_view has the entities already (its enrichment part): asking again cost 4 more queries.
-        view["revisions"] = listing.article_revisions(session, article_id)
+        view = views.article_detail(session, article_id)
+    if view is None:
+        raise ApiError(404, "not_found", f"no article with id {article_id}")
     return view
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from shared import models
+from shared.store.article_detail import article_detail_postgres
 from shared.store.comment_threads import thread_states
 from shared.store.enrichment import enrichment_view
+from shared.store.listing import article_revisions
 
 
 def _iso(value: Any) -> Any:
@@ -103,3 +105,20 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
         ],
         "comment_sources": [t.to_dict() for t in thread_states(session, article_id)],
     }
+
+
+def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
+    """What `GET /articles/{id}` answers: the view without key phrases and near-duplicates (the API
+    does not show them), with every revision; one statement on Postgres, where stores are large."""
+    if session.get_bind().dialect.name == "postgresql":
+        return article_detail_postgres(session, article_id)
+    return article_detail_per_list(session, article_id)
+
+
+def article_detail_per_list(session: Session, article_id: int) -> dict[str, Any] | None:
+    """`article_detail` read one query per list (SQLite's way; on Postgres, what tests compare with)."""
+    view = article_view(session, article_id)
+    if view is None:
+        return None
+    del view["keywords"], view["duplicates"]
+    return view | {"revisions": article_revisions(session, article_id)}

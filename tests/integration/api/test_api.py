@@ -383,6 +383,37 @@ def test_search_ranks_the_newest_matches_and_pages_past_them(client, db_url, mon
     assert [h["id"] for h in page] == [ids[1]]
 
 
+def test_search_finds_the_newest_matches_tier_by_tier(client, db_url, monkeypatch):
+    # Postgres looks for the newest matches in id ranges, newest first, each wider than the one
+    # before (window 2, growth 2, 3 tiers: over ids 1-12, tiers 9-12, 5-8 and 1-4 at first).
+    from shared.store import search
+
+    seed = load_record()
+    mentions = {1: ("Tillerson in Bonn", "Tillerson spoke."), 3: ("Day 3", "Tillerson."), 6: ("Day 6", "Tillerson.")}
+    ids = []
+    for n in range(1, 13):
+        url = f"https://example.com/story-{n}"
+        title, body = mentions.get(n, (f"Day {n}", "Nothing to see." if n != 2 else "An aardvark."))
+        ids.append(add_article(db_url, seed, url=url, canonical_url=url, title=title, lead="", body_paragraphs=(body,)))
+    assert ids == list(range(1, 13))
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(search, "TIER_GROWTH", 2)
+    monkeypatch.setattr(search, "TIERS", 3)
+
+    def found(q: str, **params: int) -> list[int]:
+        items = client.get("/search", params={"q": q, **params}, headers=AUTH).json()["items"]
+        return [h["id"] for h in items]
+
+    # The newest two matches lie in the second and third tiers; the best match (1) is older than both.
+    assert found("tillerson", limit=2) == [6, 3]
+    # A page past the window widens it (and the tiers with it) to the three newest matches.
+    assert found("tillerson", limit=3) == [1, 6, 3]
+    assert found("tillerson", limit=1, offset=2) == [3]
+    # A word of one old article only is found in the last tier; a word of none, nowhere.
+    assert found("aardvark") == [2]
+    assert found("okapi") == []
+
+
 def test_search_on_sqlite_embedded_mode(sqlite_url):
     seed = load_record()
     settings = Settings(database_url=sqlite_url, api_token=TOKEN, api_public_reads=True)

@@ -1,4 +1,5 @@
-"""Migration 0010 (indexes for a grown store) upgrades and downgrades on Postgres and on SQLite."""
+"""Migrations 0010 (indexes for a grown store) and 0012 (the search's BRIN index on article ids)
+upgrade and downgrade on Postgres and on SQLite."""
 
 from __future__ import annotations
 
@@ -59,3 +60,16 @@ def test_scale_indexes_upgrade_and_downgrade(store_url):
         upgrade_database(store_url)
     assert INDEX in article_indexes(store_url)
     assert tag_index_columns(store_url) == ["tag_id", "article_id"]
+
+
+def test_search_brin_index_upgrade_and_downgrade(store_url):
+    # Postgres only (SQLite searches through FTS5): on SQLite both directions leave the indexes as they were.
+    postgres = not store_url.startswith("sqlite")
+    before = article_indexes(store_url)
+    assert ("ix_articles_id_brin" in before) is postgres
+    command.downgrade(alembic_config(store_url), "0011")
+    try:
+        assert article_indexes(store_url) == before - {"ix_articles_id_brin"}
+    finally:
+        upgrade_database(store_url)
+    assert article_indexes(store_url) == before
