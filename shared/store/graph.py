@@ -182,12 +182,6 @@ def unresolved_targets(session: Session, article_id: int, kinds: Sequence[str] =
     )
 
 
-def link_duplicate(session: Session, article_id: int, original_id: int, similarity: float) -> bool:
-    """Record that `article_id` near-duplicates the earlier `original_id` (see `link_duplicates`);
-    False when already recorded."""
-    return link_duplicates(session, [(article_id, original_id, similarity)]) == 1
-
-
 def link_duplicates(session: Session, pairs: Sequence[tuple[int, int, float]]) -> int:
     """Record each (copy, earlier original, similarity) pair and add a 'duplicate' edge from the copy to
     the original, so the graph (and `newsflow show`) lists the pair both ways: three statements for any

@@ -221,17 +221,14 @@ def replace_article_rows(session: Session, table: Any, article_id: int, key: str
     rows no longer listed are deleted, the others upserted with their position. On Postgres that is
     one statement (the DELETE a CTE of the upsert: their rows are disjoint), on SQLite two."""
     keep = [r[key] for r in rows]
+    values = [{"article_id": article_id, "position": position, **row} for position, row in enumerate(rows)]
+    changed = tuple(name for name in (values[0] if values else ()) if name not in ("article_id", key))
     if not rows or session.get_bind().dialect.name != "postgresql":
         session.execute(_delete_others(table, key), {"article_id": article_id, "keep": keep})
-        if not rows:
-            return
-    values = [{"article_id": article_id, "position": position, **row} for position, row in enumerate(rows)]
-    changed = tuple(name for name in values[0] if name not in ("article_id", key))
+        upsert_rows(session, table, values, ["article_id", key], changed)
+        return
     ordered = in_key_order(values, ["article_id", key], last_wins=True)
     shape = _shape(session, table, ordered)
-    if shape[0] != "postgresql":
-        session.execute(_insert_statement(table, shape, ("article_id", key), changed, ("id",)), ordered).all()
-        return
     stmt = _replace_statement(table, key, shape, changed)
     session.execute(stmt, {**_parameters(table, shape, ordered), "article_id": article_id, "keep": keep}).all()
 

@@ -76,8 +76,8 @@ def test_near_duplicates_are_found_through_stored_bands(session):
         for other_id, signature in enrichment.candidate_signatures(session, article_id, fp.bands):
             score = similarity(fp.signature, tuple(signature))
             if score >= 0.6:
-                graph.link_duplicate(session, article_id, other_id, score)
-                graph.link_duplicate(session, article_id, other_id, score)
+                assert graph.link_duplicates(session, [(article_id, other_id, score)]) == 1
+                assert graph.link_duplicates(session, [(article_id, other_id, score)]) == 0  # recorded once
     pairs = session.execute(select(models.ArticleDuplicate.article_id, models.ArticleDuplicate.duplicate_of_id)).all()
     assert pairs == [(ids["/wire/"], ids["/original/"])]
     view = views.article_view(session, ids["/original/"])

@@ -47,6 +47,8 @@ def test_queue_depths_count_ready_and_reserved_messages(redis_client, redis_url,
             while len(received) < 2:
                 conn.drain_events(timeout=5)
         depths = queue_depths(redis_url)
+        # Stock kombu writes [message, exchange, routing key]; newsflow's broker adds the delivery time.
+        assert {len(json.loads(v)) for v in redis_client.hvals("unacked")} == {3 if transport is None else 4}
     assert depths == {"enrich": (0, 0), "feeds": (0, 0), "fetch": (2, 2), "links": (0, 0), "parse": (1, 0)}
 
 
